@@ -1,0 +1,49 @@
+"""Formatting for the terminal and for ``--json`` (strings only; printing is the caller's)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+
+def clean(obj):
+    """Replaces NaN and infinities by None so that --json is valid JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [clean(v) for v in obj]
+    return obj
+
+
+def to_json(obj) -> str:
+    return json.dumps(clean(obj), indent=2, allow_nan=False)
+
+
+def fmt(x: float | None) -> str:
+    """A number as a person reads it: thousands separators, few decimals, '-' if undefined."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}".rstrip("0").rstrip(".") if ax else "0"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned text table."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in
+                     enumerate(zip(headers, widths, strict=True)))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    return "\n".join(out)
+
+
+def interval_cells(iv: dict) -> list[str]:
+    return [fmt(iv["mean"]), f"[{fmt(iv['p05'])}, {fmt(iv['p95'])}]"]

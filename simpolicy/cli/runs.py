@@ -1,0 +1,110 @@
+"""``simpolicy run`` and ``simpolicy compare``: replications with intervals."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from simpolicy.cli.render import fmt, interval_cells, table, to_json
+from simpolicy.experiments.compare import Comparison, compare_scenarios
+from simpolicy.experiments.executors import default_workers
+from simpolicy.outcomes import OUTCOMES
+from simpolicy.scenario.loader import load_scenario
+
+COUNTS = ("projects_funded", "projects_started", "adopters", "followers", "additional_adoptions",
+          "buyers_innovating", "solutions_scaled")
+
+
+def _common(p, reps: int) -> None:
+    p.add_argument("--seed", type=int, default=0, help="first seed (replications use seed..seed+R-1)")
+    p.add_argument("--reps", type=int, default=reps, help="replications")
+    p.add_argument("--years", type=float, help="override the horizon in years")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override any scenario field, e.g. behaviour.risk_aversion=2")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
+    p.add_argument("--out", help="results folder (default results/<id>)")
+    p.add_argument("--no-save", action="store_true", help="do not write results")
+    p.add_argument("--json", action="store_true")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="replications of one scenario")
+    p.add_argument("scenario", help="bundled name or path")
+    _common(p, 10)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("compare", help="schemes against their counterfactuals")
+    p.add_argument("scenarios", nargs="+")
+    p.add_argument("--population", help="put every scheme on this scenario's population")
+    _common(p, 10)
+    p.set_defaults(func=cmd_compare)
+
+
+def _load(names, args, population=None):
+    sets = list(args.set) + ([f"horizon_years={args.years}"] if args.years else [])
+    pop = load_scenario(population, sets) if population else None
+    out = {}
+    for n in names:
+        sc = load_scenario(n, sets)
+        out[sc.name if not pop else f"{sc.name}@{pop.name}"] = sc.on_population(pop) if pop \
+            else sc
+    return out
+
+
+def _run(args, names, population=None) -> Comparison:
+    if args.reps < 1:
+        raise SystemExit("simpolicy: error: --reps must be at least 1")
+    scenarios = _load(names, args, population)
+    workers = args.workers or min(default_workers(), max(1, args.reps * len(scenarios) // 4))
+    cmp = compare_scenarios(scenarios, args.reps, args.seed, workers, population=population,
+                            command=" ".join(sys.argv))
+    if not args.no_save:
+        where = cmp.save(Path(args.out) if args.out else None)
+        print(f"results: {where}", file=sys.stderr)
+    return cmp
+
+
+def cmd_run(args) -> int:
+    cmp = _run(args, [args.scenario])
+    label = next(iter(cmp.scenarios))
+    s = cmp.scenarios[label]
+    if args.json:
+        print(to_json({"scenario": label, "reps": args.reps, "seed": args.seed,
+                       "outcomes": s["outcomes"], "difference": s["difference"],
+                       "failed": cmp.failed}))
+        return 1 if cmp.failed else 0
+    print(f"{label}: {args.reps} replications, seeds {args.seed}..{args.seed + args.reps - 1}; "
+          "mean and 90 % interval over replications; difference to the counterfactual "
+          "(same population, no scheme, same seeds)\n")
+    rows = []
+    for k in OUTCOMES + tuple(x for x in s["outcomes"] if x.startswith("applications_")):
+        rows.append([k, *interval_cells(s["outcomes"][k]),
+                     *interval_cells(s["difference"].get(k, {"mean": None, "p05": None,
+                                                               "p95": None}))])
+    print(table(["outcome", "mean", "90% interval", "vs no scheme", "90% interval"], rows))
+    return 1 if cmp.failed else 0
+
+
+def cmd_compare(args) -> int:
+    cmp = _run(args, args.scenarios, args.population)
+    if args.json:
+        print(to_json({"population": args.population, "reps": args.reps, "seed": args.seed,
+                       "scenarios": cmp.scenarios, "failed": cmp.failed}))
+        return 1 if cmp.failed else 0
+    labels = list(cmp.scenarios)
+    where = f"on {args.population}'s population" if args.population else "each on its own population"
+    print(f"{len(labels)} schemes {where}, {args.reps} replications with common random numbers.")
+    print("Cells: mean [90 % interval]; 'Δ' rows are the difference to the counterfactual.\n")
+    rows = []
+    for k in OUTCOMES:
+        rows.append([k, *[_cell(cmp.scenarios[n]["outcomes"][k]) for n in labels]])
+        if k in COUNTS or k in ("programme_spend_eur",):
+            rows.append([f"  Δ {k}", *[_cell(cmp.scenarios[n]["difference"][k]) for n in labels]])
+        if not args.population and k in COUNTS:
+            rows.append(["  per 100 buyers", *[_cell(cmp.scenarios[n]["per_100_buyers"][k])
+                                                 for n in labels]])
+    print(table(["outcome", *labels], rows))
+    return 1 if cmp.failed else 0
+
+
+def _cell(iv: dict) -> str:
+    return f"{fmt(iv['mean'])} [{fmt(iv['p05'])}, {fmt(iv['p95'])}]"

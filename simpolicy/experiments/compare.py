@@ -1,0 +1,100 @@
+"""Comparing schemes: replications of each, their counterfactuals, and the differences.
+
+Every scheme runs with the same seeds (common random numbers); its counterfactual is the
+same population and seed without the scheme, so ``difference`` is the scheme's effect run
+by run, with its interval. ``per_100_buyers`` puts countries of different sizes on equal
+terms when they are not put on one population.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from simpolicy.experiments.replicate import cf_rows, ok_rows, replicate
+from simpolicy.experiments.stats import intervals, paired_differences
+from simpolicy.outcomes import EXTRA, OUTCOMES
+from simpolicy.results.store import code_version, now, write_manifest, write_part
+from simpolicy.scenario.schema import Scenario
+
+
+def scenario_hash(sc: Scenario) -> str:
+    """A stable hash of everything that determines a run (scheme, population, behaviour)."""
+    return hashlib.sha256(sc.model_dump_json().encode()).hexdigest()[:16]
+
+
+@dataclass
+class Comparison:
+    """The result of `compare_scenarios`: intervals per scheme plus the raw rows."""
+
+    scenarios: dict[str, dict]
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    specs: dict[str, Scenario]
+    reps: int
+    seed: int
+    population: str | None = None
+    command: str = ""
+    elapsed_s: float = 0.0
+    failed: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def save(self, out: Path | None = None) -> Path:
+        """Writes manifest and parts in the results format; returns the folder."""
+        kind = "run" if len(self.specs) == 1 else "compare"
+        if out is None:
+            names = "-".join(self.specs)[:60]
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            out = Path("results") / re.sub(r"[^A-Za-z0-9_.@-]", "_", f"{kind}-{names}-{stamp}")
+        out.mkdir(parents=True, exist_ok=True)
+        study_id = out.name
+        runs = self.runs.drop(columns=["traceback"], errors="ignore").copy()
+        runs.insert(0, "study_id", study_id)
+        write_part(out, "parts", 0, runs)
+        if not self.timeseries.empty:
+            write_part(out, "timeseries", 0, self.timeseries)
+        write_manifest(out, {
+            "study_id": study_id, "kind": kind, "status": "complete",
+            "created": now(), "code_version": code_version(), "command": self.command,
+            "reps": self.reps, "seeds": [self.seed, self.seed + self.reps - 1],
+            "population": self.population, "elapsed_s": round(self.elapsed_s, 2),
+            "counts": {"runs": len(runs), "failed": self.failed},
+            "scenarios": {k: {"hash": scenario_hash(v),
+                              "spec": v.model_dump(mode="json", exclude={"behaviour"})}
+                          for k, v in self.specs.items()},
+            "behaviour": next(iter(self.specs.values())).behaviour.model_dump(mode="json"),
+            "summary": self.scenarios,
+        })
+        return out
+
+
+def compare_scenarios(scenarios: dict[str, Scenario], reps: int, seed: int = 0,
+                      workers: int = 1, population: str | None = None,
+                      command: str = "") -> Comparison:
+    """Runs every scenario `reps` times with seeds seed..seed+reps-1 and summarises."""
+    t0 = time.perf_counter()
+    runs, ts = replicate(scenarios, reps, seed, workers)
+    out = {}
+    for label, sc in scenarios.items():
+        rows = ok_rows(runs, label)
+        names = list(OUTCOMES) + list(EXTRA) + sorted(
+            k for k in (rows[0] if rows else {}) if k.startswith("applications_"))
+        cfs = cf_rows(rows, names)
+        n_buyers = sum(g.count for g in sc.population.buyers)
+        out[label] = {
+            "outcomes": intervals(rows, names),
+            "counterfactual": intervals(cfs, names),
+            "difference": paired_differences(rows, cfs, names),
+            "per_100_buyers": intervals([{k: r[k] * 100 / n_buyers for k in OUTCOMES}
+                                         for r in rows], OUTCOMES) if n_buyers else {},
+            "buyers": n_buyers,
+            "country": sc.country,
+        }
+    failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
+    return Comparison(out, runs, ts, scenarios, reps, seed, population, command,
+                      time.perf_counter() - t0, failed)

@@ -1,0 +1,1 @@
+"""The Mesa model: agents, programme and instruments, needs, projects and diffusion."""

@@ -1,0 +1,105 @@
+"""Buyers and suppliers: the Mesa agents and how each one decides.
+
+State sits in the model's column arrays (see population.py) so that monthly work over all
+agents is vectorised; an agent is a view on its row with the decisions written as methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+    from .project import Need
+
+
+class Buyer(mesa.Agent):
+    """A public buyer with a fixed annual budget, a capability and a risk tolerance."""
+
+    def __init__(self, model: PolicyModel, row: int):
+        super().__init__(model)
+        self.row = row
+        self.budget_left = float(model.buyers.budget[row])
+
+    @property
+    def annual_budget(self) -> float:
+        return float(self.model.buyers.budget[self.row])
+
+    @property
+    def small(self) -> bool:
+        return bool(self.model.buyers.small[self.row])
+
+    @property
+    def capability(self) -> float:
+        return float(self.model.buyers.capability[self.row])
+
+    @property
+    def risk_tolerance(self) -> float:
+        return float(self.model.buyers.risk_tolerance[self.row])
+
+    def new_year(self) -> None:
+        """Budgets are annual: what was not spent is gone, a new budget arrives."""
+        self.budget_left = float(self.model.buyers.budget[self.row])
+
+    def perceived_success(self, need: Need) -> float:
+        """How likely the buyer thinks a project will deliver: harder for complex needs."""
+        b = self.model.behaviour
+        if need.route == "existing":
+            return 0.9
+        return (1 - b.complexity_effect * need.complexity) * (0.5 + 0.5 * self.capability)
+
+    def utility(self, need: Need, own_cost: float, years: float) -> float:
+        """Expected value minus own money at risk, weighed by risk tolerance.
+
+        A buyer starts a project only when the need's value, discounted by the chance of
+        success, beats its own share of the cost inflated by risk aversion. Small buyers
+        also pay a price for every year they must commit (annual budgets, brief §3).
+        """
+        b = self.model.behaviour
+        risk = 1 + b.risk_aversion * (1 - self.risk_tolerance)
+        commit = b.multi_year_penalty_small * years if self.small else 0.0
+        return self.perceived_success(need) * need.value - own_cost * (risk + commit)
+
+    def can_afford(self, amount: float) -> bool:
+        """Whether this year's budget still holds the amount."""
+        return amount <= self.budget_left + 1e-9
+
+    def spend(self, amount: float) -> None:
+        self.budget_left -= amount
+
+
+class Supplier(mesa.Agent):
+    """A firm (SME or large, domestic or foreign) that may bid, develop and sell."""
+
+    def __init__(self, model: PolicyModel, row: int):
+        super().__init__(model)
+        self.row = row
+        self.sales = 0.0
+        self.invested = 0.0
+
+
+def bid_decisions(model: PolicyModel, candidates: np.ndarray, fee: float, market: float,
+                  n_contracts: int, invest: float, subsidy: float, complexity: float,
+                  u: np.ndarray) -> np.ndarray:
+    """Which candidate suppliers bid, by their risk tolerance and the market they can see.
+
+    A supplier bids when its chance to win times (its margin on the fee plus its margin on
+    the market it can see, minus its own investment weighed by its risk aversion) beats the
+    cost of bidding. The visible market (a purchase option, named followers, a joint
+    process) weighs far more than the development fee (brief sections 4.1, 4.2); each firm
+    perceives it differently (``u``). Supplier-side money lowers the investment at risk.
+    Only firms capable enough for the need's complexity look at all. Vectorised.
+    """
+    b = model.behaviour
+    s = model.suppliers
+    cap = s.capability[candidates]
+    risk = s.risk_tolerance[candidates]
+    p_win = min(1.0, n_contracts / max(1.0, 0.2 * len(candidates)))
+    seen = b.market_weight * market * 2 * u
+    gain = b.supplier_margin * (fee + seen)
+    at_risk = invest * (1 - subsidy) * b.risk_aversion * (1 - risk)
+    bid = p_win * (gain - at_risk) > b.bid_cost_share * fee
+    return bid & (cap >= 0.6 * complexity)

@@ -1,0 +1,106 @@
+"""Spread of proven solutions to other buyers: Bass-like innovation and imitation.
+
+Each month a buyer concerned by a solution's challenge adopts it with the hazard
+
+    h = (p * awareness + q * peer) * quality * (1 - crowd_out * knows_development_money)
+
+where ``peer`` is the share of concerned buyers that adopted, weighted towards buyers of
+the same type (``same_type_weight``). The buyer must also afford the purchase from this
+year's budget; a diffusion grant lowers that price. Where a buyer knows of money for new
+development in the theme, some reuse is crowded out (the Danish survey's warning).
+
+To let idle buyers cost nothing the step is vectorised over solutions and buyer types: the
+number of candidates of each type is drawn at once from a binomial at the type's largest
+hazard, and each candidate is then kept with its own hazard over that bound (thinning,
+which is exact). Only the few candidates reach Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .project import Solution
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+
+
+class Diffusion:
+    """Counts of concerned and adopting buyers per solution and buyer type."""
+
+    def __init__(self, model: PolicyModel):
+        self.model = model
+        self.n_types = len(model.buyers.types)
+        self.solutions: list[Solution] = []
+        self.rel = np.zeros((0, self.n_types), dtype=np.int64)
+        self.ad = np.zeros((0, self.n_types), dtype=np.int64)
+        self.members: list[list[np.ndarray]] = []
+        self.adopted: list[np.ndarray] = []
+        self.quality = np.zeros(0)
+        self.live = np.zeros(0, dtype=bool)
+        self.by_challenge: dict[int, list[Solution]] = {}
+
+    def add(self, sol: Solution, initial: np.ndarray | None = None) -> None:
+        """Registers a solution; `initial` marks buyers that already use it (not counted)."""
+        m = self.model
+        relevant = m.relevance[:, sol.challenge]
+        types = m.buyers.type_idx
+        self.solutions.append(sol)
+        self.by_challenge.setdefault(sol.challenge, []).append(sol)
+        self.members.append([np.flatnonzero(relevant & (types == t)) for t in range(self.n_types)])
+        adopted = np.zeros(m.buyers.n, dtype=bool) if initial is None else initial.copy()
+        self.adopted.append(adopted)
+        rel = np.bincount(types[relevant], minlength=self.n_types)
+        ad = np.bincount(types[relevant & adopted], minlength=self.n_types)
+        self.rel = np.vstack([self.rel, rel])
+        self.ad = np.vstack([self.ad, ad])
+        self.quality = np.append(self.quality, sol.quality)
+        self.live = np.append(self.live, True)
+
+    def in_use(self, challenge: int) -> Solution | None:
+        """A solution for the challenge that some buyer already uses, if any."""
+        return next((s for s in self.by_challenge.get(challenge, ()) if s.adopters), None)
+
+    def record(self, sol: Solution, row: int) -> None:
+        """Counts an adoption so that peers see it."""
+        if self.adopted[sol.id][row]:
+            return
+        self.adopted[sol.id][row] = True
+        if self.model.relevance[row, sol.challenge]:
+            self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
+
+    def step(self) -> None:
+        """Lets every live solution spread for one month."""
+        if not self.live.any():
+            return
+        m, b = self.model, self.model.behaviour
+        idx = np.flatnonzero(self.live)
+        rel, ad = self.rel[idx], self.ad[idx]
+        pool = rel - ad
+        share_type = ad / np.maximum(rel, 1)
+        share_all = ad.sum(1, keepdims=True) / np.maximum(rel.sum(1, keepdims=True), 1)
+        peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
+        aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
+        h_max = np.clip((b.innovation_p * aw_max + b.imitation_q * peer)
+                        * self.quality[idx, None], 0, 1)
+        k = m.rng_diffusion.binomial(pool, h_max)
+        self.live[idx[pool.sum(1) == 0]] = False
+        for i, t in zip(*np.nonzero(k), strict=True):
+            self._adopt_candidates(int(idx[i]), int(t), int(k[i, t]), float(h_max[i, t]),
+                                   float(peer[i, t]))
+
+    def _adopt_candidates(self, s: int, t: int, k: int, h_max: float, peer: float) -> None:
+        m, b = self.model, self.model.behaviour
+        sol = self.solutions[s]
+        members = self.members[s][t]
+        free = members[~self.adopted[s][members]]
+        if len(free) == 0:
+            return
+        picks = m.rng_diffusion.choice(free, size=min(k, len(free)), replace=False)
+        for row in picks:
+            h = ((b.innovation_p * m.buyers.awareness[row] + b.imitation_q * peer)
+                 * sol.quality * (1 - b.crowd_out * m.dev_money_known[row, sol.theme]))
+            if m.rng_diffusion.random() * h_max < h:
+                m.try_adopt(int(row), sol, via="peer")

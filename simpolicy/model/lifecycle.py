@@ -1,0 +1,122 @@
+"""A project's way through the phases: preparation, tender, development, purchase, implementation.
+
+Each function moves one project one phase on when its time is up. The valley of death is
+here: a completed development must still be bought from the buyer's fixed annual budget,
+and a purchase above the tender threshold must be re-tendered (the piloting supplier may
+lose it) unless an innovation partnership already contains the purchase.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .market import development_succeeds, tender
+from .project import U_RETENDER, Project
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+
+TENDER_MONTHS = 2
+IMPLEMENTATION_MONTHS = 3
+
+
+def advance(model: PolicyModel, p: Project) -> None:
+    """Moves a project on if its current phase has ended."""
+    if model.month < p.phase_end:
+        return
+    step = {"preparation": _after_preparation, "tender": _after_tender,
+            "development": _after_development, "purchase": _try_purchase,
+            "implementation": _after_implementation}[p.phase]
+    step(model, p)
+
+
+def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
+    """Starts a phase: the buyer pays its own share, the programme pays its grants.
+
+    Returns False when the buyer cannot pay its share from this year's budget: for
+    development that ends the project (multi-year commitments are hard on annual budgets).
+    """
+    p.phase, p.phase_end = phase, model.month + months
+    cost = p.costs.get(phase, 0.0)
+    public = sum(model.pay(g, phase, p.costs) for g in p.grants)
+    own = max(0.0, cost - public - model.background_share(p) * cost)
+    if phase == "development" and p.route == "development":
+        own *= 1 - _supplier_paid_share(p)
+    buyer = model.buyer(p.need.buyer)
+    if phase in ("preparation", "tender", "development") and not buyer.can_afford(own):
+        if phase == "development" and own > buyer.budget_left + buyer.annual_budget:
+            return False
+    buyer.spend(own)
+    return True
+
+
+def _supplier_paid_share(p: Project) -> float:
+    return min(1.0, sum(g.rate for g in p.grants if g.itype == "supplier_grant"
+                        and "development" in g.phases))
+
+
+def _after_preparation(model: PolicyModel, p: Project) -> None:
+    enter(model, p, "tender", TENDER_MONTHS + (1 if p.partnership else 0))
+
+
+def _after_tender(model: PolicyModel, p: Project) -> None:
+    if p.route == "existing":
+        _start_purchase(model, p)
+        return
+    if not tender(model, p, p.contracts_wanted):
+        model.end(p, "aborted")
+        return
+    months = 6 + round(24 * p.need.complexity)
+    if not enter(model, p, "development", months):
+        model.end(p, "aborted")
+
+
+def _after_development(model: PolicyModel, p: Project) -> None:
+    ok, supplier = development_succeeds(model, p, p.phase_plan)
+    if not ok:
+        model.end(p, "aborted")
+        return
+    p.supplier = supplier
+    p.completed_month = model.month
+    p.status = "completed"
+    model.release_solution(p)
+    _start_purchase(model, p)
+
+
+def _start_purchase(model: PolicyModel, p: Project) -> None:
+    p.phase, p.phase_end = "purchase", model.month
+    p.purchase_deadline = model.month + model.behaviour.purchase_patience_months
+    price = p.costs.get("purchase", 0.0)
+    threshold = model.scenario.population.tender_threshold_eur
+    if p.route == "development" and not p.partnership and price > threshold:
+        # a pilot bought above the threshold must be re-tendered (brief §4.1, path a)
+        p.phase_end = model.month + TENDER_MONTHS
+        if p.need.u[U_RETENDER] >= model.behaviour.pilot_wins_retender:
+            p.lost_to_retender = True
+    _try_purchase(model, p)
+
+
+def _try_purchase(model: PolicyModel, p: Project) -> None:
+    """Buys when the plan and this year's budget allow; gives up after the patience runs out."""
+    if model.month < p.phase_end:
+        return
+    buyer = model.buyer(p.need.buyer)
+    cost = p.costs.get("purchase", 0.0) + p.costs.get("implementation", 0.0)
+    public = sum(g.amount - g.paid for g in p.grants
+                 if {"purchase", "implementation"} & set(g.phases))
+    own = max(0.0, cost - public - model.background_share(p) * cost)
+    if p.has_plan and buyer.can_afford(own):
+        enter(model, p, "purchase", 0)
+        enter(model, p, "implementation", IMPLEMENTATION_MONTHS)
+        return
+    if model.month >= p.purchase_deadline:
+        model.end(p, "stuck")
+        return
+    if not p.has_plan and model.month % 12 == 0:
+        p.has_plan = model.plans_purchase(p.need, later=True)
+    p.phase_end = model.month + 1
+
+
+def _after_implementation(model: PolicyModel, p: Project) -> None:
+    model.adopt_own(p)
+    model.end(p, "adopted")

@@ -1,0 +1,96 @@
+"""Tendering and development: who bids, how many contracts, and whether anyone succeeds.
+
+Pre-commercial procurement runs up to three phases with competing suppliers and
+down-selection between them; an innovation partnership runs several development contracts
+with the purchase written into the same tender; a plain development contract has one
+supplier. Each contractor's phase succeeds with a chance that falls with the need's
+complexity and with poor preparation, and rises with the supplier's capability; a buyer that
+carries almost none of the cost engages less (the Flanders lesson).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .agents import bid_decisions
+from .project import U_PHASE, Project
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+
+
+def visible_market(model: PolicyModel, p: Project) -> float:
+    """The market a supplier sees beyond the fee: purchase option, followers, joint buyers."""
+    purchase = p.costs.get("purchase", 0.0) + p.costs.get("implementation", 0.0)
+    option = purchase if p.partnership else 0.25 * purchase
+    others = len(p.followers) * purchase * model.behaviour.joint_market_visibility
+    return option + others
+
+
+def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
+    """Runs the development tender; sets contracts and supplier investment. False if no bid."""
+    b = model.behaviour
+    rng = np.random.default_rng([model.seed, p.need.id, 1])
+    pool = model.suppliers_by_theme[p.need.theme]
+    if not model.scenario.population.foreign_suppliers_allowed:
+        pool = pool[~model.suppliers.foreign[pool]]
+    if len(pool) == 0:
+        return False
+    k = min(len(pool), b.supplier_candidates)
+    cands = pool[rng.choice(len(pool), k, replace=False)] if len(pool) > k else pool
+    fee = p.costs["development"] / max(1, contracts_wanted)
+    market = visible_market(model, p)
+    invest = fee * b.supplier_invest_share
+    subsidy = supplier_subsidy(p)
+    bids = cands[bid_decisions(model, cands, fee, market, contracts_wanted, invest, subsidy,
+                               p.need.complexity, rng.random(len(cands)))]
+    if len(bids) == 0:
+        return False
+    order = np.argsort(-(model.suppliers.capability[bids] + 0.3 * rng.random(len(bids))))
+    winners = bids[order[:contracts_wanted]]
+    p.contracts = len(winners)
+    p.sme_contracts = int(model.suppliers.sme[winners].sum())
+    p.winners = winners
+    # suppliers invest more where they see a larger market (brief §4.2)
+    scale = 1 + b.market_weight * market / (market + p.costs["development"])
+    p.supplier_invest = float(len(winners) * invest * scale * (1 - subsidy))
+    return True
+
+
+def supplier_subsidy(p: Project) -> float:
+    """Share of the suppliers' own development investment paid by supplier-side money."""
+    return min(1.0, sum(g.rate for g in p.grants if g.itype == "supplier_grant"))
+
+
+def development_succeeds(model: PolicyModel, p: Project, phases: list[int]) -> tuple[bool, int]:
+    """Runs the development phases with down-selection; returns success and the best supplier."""
+    b = model.behaviour
+    caps = model.suppliers.capability[p.winners]
+    order = np.argsort(-caps)
+    alive = list(p.winners[order])
+    chance = (b.base_success * (1 - 0.5 * b.complexity_effect * p.need.complexity)
+              * (1 - b.preparation_effect * (1 - p.prep_quality))
+              * (1 - engagement_penalty(model, p)))
+    draw = 0
+    for keep in phases:
+        alive = alive[:keep]
+        survivors = []
+        for s in alive:
+            u = p.need.u[U_PHASE + draw % 12]
+            draw += 1
+            if u < chance * (0.7 + 0.3 * model.suppliers.capability[s]):
+                survivors.append(s)
+        alive = survivors
+        if not alive:
+            return False, -1
+    return True, int(alive[0])
+
+
+def engagement_penalty(model: PolicyModel, p: Project) -> float:
+    """Extra failure when the buyer carries (almost) none of the cost (Flanders lesson)."""
+    b = model.behaviour
+    if p.own_share >= b.engagement_share or b.engagement_share <= 0:
+        return 0.0
+    return b.full_cover_penalty * (1 - p.own_share / b.engagement_share)

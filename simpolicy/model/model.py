@@ -1,0 +1,249 @@
+"""The Mesa model: buyers, suppliers and a programme, one step a month.
+
+``step`` reads like the phases of the brief: budgets renew each January, the competence
+centre works, joint processes and competitions start, needs arrive and buyers decide,
+calls close, projects move through their phases, and proven solutions spread.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from simpolicy.scenario.schema import Scenario
+
+from . import lifecycle
+from .agents import Buyer, Supplier
+from .diffusion import Diffusion
+from .ledger import Ledger
+from .needs import NeedSource
+from .population import draw_buyers, draw_suppliers
+from .programme import Decision, Programme
+from .project import U_BACKGROUND, U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
+
+
+class PolicyModel(mesa.Model):
+    """One country's buyers and suppliers under one scheme, over the scenario's horizon."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0):
+        super().__init__(seed=seed)
+        self.scenario, self.seed, self.behaviour = scenario, seed, scenario.behaviour
+        self.months, self.month = scenario.months, 0
+        pop = scenario.population
+        self.theme_names = list(pop.themes)
+        # independent streams: a scheme can never shift the needs or the population
+        s_pop, s_need, s_diff, s_prog, s_aware = np.random.SeedSequence(seed).spawn(5)
+        rng_pop = np.random.default_rng(s_pop)
+        self.rng_diffusion = np.random.default_rng(s_diff)
+        self.rng_programme = np.random.default_rng(s_prog)
+        self.buyers = draw_buyers(rng_pop, pop)
+        self.suppliers = draw_suppliers(rng_pop, pop, len(self.theme_names))
+        n_chal = len(self.theme_names) * self.behaviour.challenges_per_theme
+        self.relevance = rng_pop.random((self.buyers.n, n_chal)) < self.behaviour.relevance_share
+        self.suppliers_by_theme = [np.flatnonzero(self.suppliers.theme == t)
+                                   for t in range(len(self.theme_names))]
+        self.buyer_agents = [Buyer(self, i) for i in range(self.buyers.n)]
+        self.supplier_agents = [Supplier(self, i) for i in range(self.suppliers.n)]
+        self.programme = Programme(self)
+        self.ledger = Ledger(self)
+        self.diffusion = Diffusion(self)
+        self.needs = NeedSource(self, np.random.default_rng(s_need))
+        self.market_products: dict[int, Solution] = {}
+        self.projects: list[Project] = []
+        self.active: list[Project] = []
+        self._aware_draws = np.random.default_rng(s_aware).random((self.buyers.n, 8))
+        self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
+        self.needs.seed_stock(rng_pop)
+
+    # --- the month --------------------------------------------------------------
+    def step(self) -> None:
+        """One month of the brief's value chain."""
+        if self.month % 12 == 0:
+            self.new_year()
+        self.programme.centre_step()
+        self.needs.joint_processes()
+        self.needs.competitions()
+        for need in self.needs.arrive():
+            self.consider(need)
+        for decision in self.programme.run_calls(self.month):
+            self.decide(decision)
+        for p in list(self.active):
+            lifecycle.advance(self, p)
+        self.diffusion.step()
+        self.ledger.record_month()
+        self.month += 1
+
+    def new_year(self) -> None:
+        """Annual budgets renew; awareness of development money is re-read."""
+        for b in self.buyer_agents:
+            b.new_year()
+        self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
+
+    # --- decisions --------------------------------------------------------------
+    def consider(self, need: Need, followers: list[int] | None = None,
+                 joint: bool = False) -> None:
+        """A buyer weighs a need: it applies to the instruments it knows, then decides."""
+        costs = self.needs.costs(need)
+        decision = Decision(need, costs, self.programme.offers(need, costs, self.month))
+        decision.followers, decision.joint = followers or [], joint
+        self.programme.apply(decision, self.month)
+        if decision.waiting == 0:
+            self.decide(decision)
+
+    def decide(self, d: Decision) -> None:
+        """Starts the project if its value beats the buyer's own money at risk."""
+        need, costs, grants = d.need, d.costs, d.awarded
+        total = sum(costs.values())
+        public = sum(g.amount for g in grants)
+        own = max(0.0, total - public) * (1 - self._background(need))
+        years = (sum(costs.values()) and (6 + 24 * need.complexity) / 12) if need.route == \
+            "development" else 0.5
+        buyer = self.buyer_agents[need.buyer]
+        first_year = costs["preparation"] + costs["tender"]
+        go = buyer.utility(need, own, years) > 0 and buyer.can_afford(
+            first_year * (1 - min(1, public / total)))
+        if d.joint:
+            go = go or need.u[U_GO] < self.behaviour.joint_uptake
+        if not go:
+            for g in grants:
+                self.state(g).release(g)
+            return
+        self.start(d, own / total if total else 0.0)
+
+    def start(self, d: Decision, own_share: float) -> None:
+        """Creates the project and fixes its preparation quality and tender design."""
+        need, b = d.need, self.behaviour
+        p = Project(len(self.projects), need, self.month, need.route, d.costs, list(d.awarded))
+        p.followers, p.joint, p.own_share = list(d.followers), d.joint, own_share
+        p.has_plan = self.plans_purchase(need)
+        cap = self.buyers.capability[need.buyer]
+        quality = 0.6 * cap + 0.4 * need.u[U_PREP]
+        if any(g.itype == "preparation_grant" for g in p.grants):
+            quality += b.preparation_grant_boost
+        if any(self.state(g).spec.project_office_share > 0 for g in p.grants):
+            quality += b.preparation_grant_boost  # an external project office prepares
+        if d.joint:
+            quality += 0.15  # joint market dialogue
+        centre = self.programme.centre
+        if centre is not None and centre.legal_advice_hours:
+            quality += 0.05 * min(1.0, centre.legal_advice_hours / 20)
+        # some buyers rush whatever their capability (the brief's main failure path)
+        if need.u[U_RUSH] < 0.25:
+            quality -= 0.3
+        p.prep_quality = min(1.0, max(0.0, float(quality)))
+        p.rushed = p.prep_quality < b.rushed_threshold
+        self._design_tender(p)
+        self.projects.append(p)
+        self.active.append(p)
+        self.ledger.started(p)
+        months = 2 + round(4 * p.prep_quality)
+        lifecycle.enter(self, p, "preparation", months)
+
+    def _design_tender(self, p: Project) -> None:
+        """PCP and partnerships run several competing contracts with down-selection."""
+        for g in p.grants:
+            spec = self.state(g).spec
+            if spec.type in ("pcp", "innovation_partnership"):
+                p.pcp = spec.type == "pcp"
+                p.partnership = spec.type == "innovation_partnership"
+                p.contracts_wanted = spec.competing_suppliers
+                p.phase_plan = [spec.competing_suppliers, *spec.down_selection]
+                if spec.follower_rights and spec.max_followers:
+                    p.followers = self.needs.followers(p.need, spec.max_followers, p.followers)
+
+    def plans_purchase(self, need: Need, later: bool = False) -> bool:
+        """Whether the buyer has a plan and money foreseen for the purchase."""
+        cap = self.buyers.capability[need.buyer]
+        chance = self.behaviour.plan_base * (0.5 + cap)
+        u = need.u[U_PLAN] if not later else self.rng_programme.random()
+        return bool(u < (chance if not later else chance * 0.5))
+
+    def _background(self, need: Need) -> float:
+        pop = self.scenario.population
+        return pop.background_funding_rate if need.u[U_BACKGROUND] < \
+            pop.background_funding_share else 0.0
+
+    def background_share(self, p: Project) -> float:
+        """Share of costs paid by money that exists without the scheme (pools, foundations)."""
+        return self._background(p.need)
+
+    # --- money ------------------------------------------------------------------
+    def state(self, g: Grant):
+        return next(s for s in self.programme.instruments if s.id == g.instrument)
+
+    def pay(self, g: Grant, phase: str, costs: dict[str, float]) -> float:
+        return self.state(g).pay(g, phase, costs)
+
+    def end(self, p: Project, status: str) -> None:
+        """Ends a project; unpaid grants go back to the programme."""
+        p.status = status
+        self.active.remove(p)
+        for g in p.grants:
+            self.state(g).release(g)
+        self.ledger.ended(p)
+
+    # --- solutions and adoption -----------------------------------------------------
+    def buyer(self, row: int) -> Buyer:
+        return self.buyer_agents[row]
+
+    def new_solution(self, need: Need, origin: str, quality: float, supplier: int) -> Solution:
+        costs = self.needs.costs(need)
+        sol = Solution(len(self.diffusion.solutions), need.challenge, need.theme, quality,
+                       costs.get("purchase", 0) + costs.get("implementation", 0), origin,
+                       self.month, supplier)
+        self.diffusion.add(sol)
+        return sol
+
+    def release_solution(self, p: Project) -> None:
+        """A completed development becomes a solution others may later adopt."""
+        q = 0.5 + 0.5 * float(self.suppliers.capability[p.supplier])
+        p.solution = self.new_solution(p.need, "developed", q, p.supplier).id
+        self.ledger.completed(p)
+        self.diffusion.live[p.solution] = False  # spreads only once someone uses it
+
+    def solution_for(self, p: Project) -> Solution:
+        if p.route == "development":
+            return self.diffusion.solutions[p.solution]
+        return self.needs.product_for(p.need)
+
+    def adopt_own(self, p: Project) -> None:
+        """The developing buyer implements its solution; named followers may follow."""
+        sol = self.solution_for(p)
+        self.record_adoption(p.need.buyer, sol, via="own", price=0.0)
+        self.diffusion.live[sol.id] = True
+        uptake = self.behaviour.joint_uptake if p.joint else self.behaviour.follower_uptake
+        for row in p.followers:
+            if self.rng_programme.random() < uptake:
+                self.try_adopt(row, sol, via="follower")
+
+    def try_adopt(self, row: int, sol: Solution, via: str) -> bool:
+        """A buyer buys a proven solution if this year's budget (and any grant) allows."""
+        if self.diffusion.adopted[sol.id][row]:
+            return False
+        scale = (self.buyers.budget[row] / self.needs.median_budget) ** 0.3
+        price = sol.unit_cost * min(3.0, max(0.3, float(scale)))
+        theme = self.theme_names[sol.theme]
+        st, grant = self.programme.diffusion_grant(theme, price, self.month)
+        own = price - grant
+        buyer = self.buyer_agents[row]
+        if not buyer.can_afford(own):
+            return False
+        buyer.spend(own)
+        if st is not None:
+            g = st.commit(grant, self.month, {"diffusion": price})
+            st.pay(g, "diffusion", {"diffusion": price})
+            self.ledger.diffusion_grants += 1
+        self.record_adoption(row, sol, via=via, price=price)
+        return True
+
+    def record_adoption(self, row: int, sol: Solution, via: str, price: float) -> None:
+        first = sol.origin == "developed" and not sol.adopters
+        sol.adopters.add(row)
+        sol.adoption_months.append(self.month)
+        if sol.first_purchase < 0:
+            sol.first_purchase = self.month
+        self.diffusion.record(sol, row)
+        self.ledger.adopted(row, sol, via, first, price)
+
+    def adopted_mask(self, sol: Solution) -> np.ndarray:
+        return self.diffusion.adopted[sol.id]

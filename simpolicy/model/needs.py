@@ -1,0 +1,177 @@
+"""Where needs come from: buyers' own needs, joint processes and idea competitions.
+
+Needs arrive at each buyer at a monthly rate that grows with its budget (larger buyers have
+more to renew). The theme follows the population's theme shares; the challenge is one that
+concerns the buyer. Every need carries its own random numbers, drawn from a stream the
+scheme cannot touch (see project.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .project import N_DRAWS, Need, Solution
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+
+JOINT_ID_BASE = 10_000_000  # joint processes and competitions draw ids from another range
+STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
+STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
+
+
+class NeedSource:
+    """Generates needs and knows what solving them costs."""
+
+    def __init__(self, model: PolicyModel, rng: np.random.Generator):
+        self.model, self.rng = model, rng
+        b, pop = model.behaviour, model.scenario.population
+        budgets = model.buyers.budget
+        self.median_budget = float(np.median(budgets)) if len(budgets) else 1.0
+        size = np.clip((budgets / max(self.median_budget, 1.0)) ** 0.4, 0.2, 5)
+        self.rate = b.need_rate_per_year / 12 * size
+        w = np.array([pop.themes[t] for t in model.theme_names], dtype=float)
+        self.theme_p = w / w.sum()
+        self.next_id = 0
+        self.next_joint = JOINT_ID_BASE
+
+    def arrive(self) -> list[Need]:
+        """This month's new needs, one per buyer at most."""
+        rows = np.flatnonzero(self.rng.random(len(self.rate)) < self.rate)
+        needs = []
+        for row in rows:
+            needs.append(self.make(int(row), self.rng, self.next_id))
+            self.next_id += 1
+        return needs
+
+    def make(self, row: int, rng: np.random.Generator, need_id: int,
+             challenge: int | None = None) -> Need:
+        """Draws one need's theme, challenge, cost, value, complexity and random numbers."""
+        m, b = self.model, self.model.behaviour
+        cpt = b.challenges_per_theme
+        u = rng.random(N_DRAWS + 6)
+        if challenge is None:
+            theme = int(np.searchsorted(np.cumsum(self.theme_p), u[0] * 0.999999))
+            block = m.relevance[row, theme * cpt:(theme + 1) * cpt]
+            options = np.flatnonzero(block)
+            pick = options if len(options) else np.arange(cpt)
+            challenge = theme * cpt + int(pick[int(u[1] * len(pick))])
+        theme = challenge // cpt
+        scale = min(3.0, max(0.3, (m.buyers.budget[row] / max(self.median_budget, 1)) ** 0.3))
+        dev_cost = b.dev_cost_eur * scale * float(np.exp(b.cost_sd_log * _z(u[2])))
+        total = dev_cost * (1.09 + b.purchase_cost_multiple)
+        value = b.value_multiple * total * float(np.exp(0.5 * _z(u[3])))
+        reuse = self.reusable(row, challenge, u[5])
+        exists = reuse or u[4] < b.existing_product_share
+        return Need(need_id, row, m.month, theme, challenge, value, dev_cost, float(u[5] ** 0.8),
+                    bool(exists), u[6:])
+
+    def reusable(self, row: int, challenge: int, u: float) -> bool:
+        """Whether the buyer would reuse a solution another buyer already uses.
+
+        Knowing of development money in the theme crowds out part of that reuse.
+        """
+        m = self.model
+        if m.diffusion.in_use(challenge) is None:
+            return False
+        theme = challenge // m.behaviour.challenges_per_theme
+        crowd = m.behaviour.crowd_out * m.dev_money_known[row, theme]
+        return u < 0.5 * (1 - crowd)
+
+    def costs(self, need: Need) -> dict[str, float]:
+        """The cost of each phase for this need's route (EUR)."""
+        d, pcm = need.dev_cost, self.model.behaviour.purchase_cost_multiple
+        if need.route == "existing":
+            price = d * pcm
+            return {"preparation": 0.03 * price, "tender": 0.02 * price, "development": 0.0,
+                    "purchase": 0.75 * price, "implementation": 0.25 * price}
+        return {"preparation": 0.06 * d, "tender": 0.03 * d, "development": d,
+                "purchase": 0.7 * pcm * d, "implementation": 0.3 * pcm * d}
+
+    def product_for(self, need: Need) -> Solution:
+        """The existing product (or another buyer's solution) that meets a need."""
+        m = self.model
+        used = m.diffusion.in_use(need.challenge)
+        if used is not None:
+            return used
+        if need.challenge not in m.market_products:
+            m.market_products[need.challenge] = m.new_solution(need, "market", 0.8, -1)
+        return m.market_products[need.challenge]
+
+    def seed_stock(self, rng: np.random.Generator) -> None:
+        """Public solutions that exist before the horizon (most innovations are adapted)."""
+        m = self.model
+        n_chal = m.relevance.shape[1]
+        for c in np.flatnonzero(rng.random(n_chal) < STOCK_SHARE):
+            users = m.relevance[:, c] & (rng.random(m.buyers.n) < STOCK_USERS)
+            sol = Solution(len(m.diffusion.solutions), int(c),
+                           int(c // m.behaviour.challenges_per_theme), 0.6 + 0.4 * rng.random(),
+                           m.behaviour.dev_cost_eur * m.behaviour.purchase_cost_multiple,
+                           "stock", -1, -1, set(np.flatnonzero(users).tolist()))
+            m.diffusion.add(sol, initial=users)
+
+    def followers(self, need: Need, k: int, existing: list[int]) -> list[int]:
+        """Buyers named in a tender as followers: others concerned by the same challenge."""
+        m = self.model
+        rng = np.random.default_rng([m.seed, need.id, 2])
+        cands = np.flatnonzero(m.relevance[:, need.challenge])
+        cands = cands[cands != need.buyer]
+        named = rng.choice(cands, size=min(k, len(cands)), replace=False) if len(cands) else []
+        return sorted(set(existing) | {int(x) for x in named})
+
+    def joint_processes(self) -> None:
+        """Joint processes gather one challenge from several buyers (Norway's LUP)."""
+        m = self.model
+        for st in m.programme.due_processes("joint_process"):
+            rng = m.rng_programme
+            theme = int(rng.choice(len(self.theme_p), p=self.theme_p))
+            cpt = m.behaviour.challenges_per_theme
+            challenge = theme * cpt + int(rng.integers(cpt))
+            concerned = np.flatnonzero(m.relevance[:, challenge])
+            aware = concerned[rng.random(len(concerned)) < m.buyers.awareness[concerned]]
+            if len(aware) == 0:
+                continue
+            group = rng.permutation(aware)[: st.spec.buyers_per_process]
+            need = self.make(int(group[0]), rng, self.next_joint, challenge)
+            self.next_joint += 1
+            m.ledger.joint(group)
+            m.consider(need, followers=[int(x) for x in group[1:]], joint=True)
+
+    def competitions(self) -> None:
+        """Idea competitions: a buyer posts a challenge, firms compete for a prize."""
+        m = self.model
+        for st in m.programme.due_processes("prize"):
+            rng = m.rng_programme
+            row = int(rng.integers(m.buyers.n))
+            need = self.make(row, rng, self.next_joint)
+            self.next_joint += 1
+            self._compete(st, need)
+
+    def _compete(self, st, need: Need) -> None:
+        """Firms join when the prize covers their design work; no purchase is promised.
+
+        Estonia's firms were often reluctant: the prize rarely covers IT design work and
+        nothing guarantees development or purchase afterwards (brief section 4.7).
+        """
+        m = self.model
+        design_cost = 0.15 * need.dev_cost
+        p_join = float(np.clip(st.spec.prize_eur / design_cost * 0.2, 0, 0.5))
+        firms = len(m.suppliers_by_theme[need.theme])
+        entrants = m.rng_programme.binomial(min(firms, m.behaviour.supplier_candidates), p_join)
+        amount = st.spec.rate * st.spec.prize_eur
+        st.applications += 1
+        if entrants == 0 or st.available(m.month) < amount or amount <= 0:
+            return
+        g = st.commit(amount, m.month, {"preparation": st.spec.prize_eur})
+        st.pay(g, "preparation", {"preparation": st.spec.prize_eur})
+        m.ledger.prize(g, entrants)
+        m.consider(need)  # the winning idea may or may not lead to a project
+
+
+def _z(u: float) -> float:
+    """A standard normal quantile from a uniform (keeps every need's draws in one block)."""
+    from scipy.special import ndtri
+
+    return float(ndtri(min(max(u, 1e-9), 1 - 1e-9)))

@@ -1,0 +1,170 @@
+"""The programme (the agency): runs the scheme's instruments, calls, panels and services.
+
+Buyers apply only to instruments they know of; open instruments decide at once (first come,
+first served within the money left), calls collect applications and a panel ranks them
+within the budget. The programme also runs the non-monetary services: joint processes that
+aggregate one challenge across buyers, idea competitions, and a competence centre that
+raises awareness and capability over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .instruments import DEVELOPMENT_TYPES, InstrumentState
+from .project import U_AWARE, U_SCORE, Need
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
+
+
+@dataclass
+class Application:
+    """A buyer's request to one instrument for one need, waiting for a call or a panel."""
+
+    need: Need
+    state: InstrumentState
+    amount: float
+    score: float
+    decision: Decision
+
+
+@dataclass
+class Decision:
+    """A need's open applications; the buyer decides once every one has an answer."""
+
+    need: Need
+    costs: dict[str, float]
+    offers: list[tuple[InstrumentState, float]]
+    waiting: int = 0
+    awarded: list = field(default_factory=list)
+
+
+class Programme(mesa.Agent):
+    """The agency that runs a country's scheme."""
+
+    def __init__(self, model: PolicyModel):
+        super().__init__(model)
+        spec = model.scenario.scheme
+        self.instruments = [InstrumentState(i, model.months) for i in spec.instruments]
+        self.centre = spec.competence_centre
+        self._process_credit = {s.id: 0.0 for s in self.instruments}
+
+    # --- who knows what -------------------------------------------------------------
+    def known(self, need: Need, k: int, state: InstrumentState) -> bool:
+        """Whether the buyer knows this instrument (its awareness times the visibility)."""
+        aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
+        u = need.u[(U_AWARE + 5 * k) % len(need.u)]
+        return u < aw
+
+    def offers(self, need: Need, costs: dict[str, float], month: int):
+        """The instruments a buyer knows and may apply to for this need, with their grant."""
+        theme = self.model.theme_names[need.theme]
+        internal = self.model.behaviour.internal_cost_share
+        out = []
+        for k, st in enumerate(self.instruments):
+            if st.type in ("joint_process", "prize", "diffusion_grant"):
+                continue  # run by the programme or paid at adoption, not applied for
+            if not (st.active(month) and st.covers(theme, need.route)):
+                continue
+            if not self.known(need, k, st):
+                continue
+            amount = st.offer(costs, internal)
+            if amount > self.model.behaviour.application_cost_eur:
+                out.append((st, amount))
+        return out
+
+    # --- applications and awards --------------------------------------------------------
+    def apply(self, decision: Decision, month: int) -> None:
+        """Files the applications of a decision: open instruments answer at once."""
+        for st, amount in decision.offers:
+            st.applications += 1
+            score = self.score(decision.need, decision.costs, st)
+            if st.spec.calls_per_year == 0 and st.spec.selection == "first_come":
+                if score >= st.spec.min_score and st.available(month) >= amount:
+                    decision.awarded.append(st.commit(amount, month, decision.costs))
+            else:
+                decision.waiting += 1
+                st.pending.append(Application(decision.need, st, amount, score, decision))
+
+    def score(self, need: Need, costs: dict[str, float], st: InstrumentState) -> float:
+        """The panel's score in [0, 1]: capability, value for money and the purchase plan."""
+        b = self.model.buyers
+        value = min(1.0, need.value / max(1.0, sum(costs.values())) / 3)
+        plan = self.model.plans_purchase(need)
+        w = st.spec.implementation_plan_weight
+        raw = 0.4 * b.capability[need.buyer] + 0.3 * value + 0.3 * need.u[U_SCORE] + w * plan
+        return raw / (1 + w)
+
+    def run_calls(self, month: int) -> list[Decision]:
+        """Closes the calls due this month; returns the decisions that are now complete."""
+        done = []
+        for st in self.instruments:
+            if not st.pending or not st.call_month(month):
+                continue
+            ranked = sorted(st.pending, key=lambda a: (-a.score, a.need.id))
+            st.pending = []
+            for app in ranked:
+                if app.score >= st.spec.min_score and st.available(month) >= app.amount:
+                    app.decision.awarded.append(st.commit(app.amount, month, app.decision.costs))
+                app.decision.waiting -= 1
+                if app.decision.waiting == 0:
+                    done.append(app.decision)
+        return sorted(done, key=lambda d: d.need.id)
+
+    # --- services ------------------------------------------------------------------
+    def due_processes(self, itype: str):
+        """Joint processes or competitions that start this month (a steady yearly rate)."""
+        for st in self.instruments:
+            if st.type != itype or not self._service_active(st):
+                continue
+            self._process_credit[st.id] += st.spec.processes_per_year / 12
+            while self._process_credit[st.id] >= 1:
+                self._process_credit[st.id] -= 1
+                yield st
+
+    def _service_active(self, st: InstrumentState) -> bool:
+        month = self.model.month
+        end = st.spec.end_month if st.spec.end_month is not None else self.model.months
+        if not st.spec.start_month <= month < end:
+            return False
+        return st.type == "joint_process" or st.active(month)
+
+    def diffusion_grant(self, theme: str, price: float, month: int) -> tuple:
+        """Scaling support for a follower's purchase, if an instrument offers it."""
+        for st in self.instruments:
+            if st.type == "diffusion_grant" and st.active(month) and st.covers(theme, "existing"):
+                amount = min(st.spec.max_grant_eur, st.spec.rate * price)
+                if amount >= max(1.0, st.spec.min_grant_eur) and st.available(month) >= amount:
+                    return st, amount
+        return None, 0.0
+
+    def centre_step(self) -> None:
+        """The competence centre reaches buyers and raises awareness and capability."""
+        c = self.centre
+        if c is None:
+            return
+        b = self.model.buyers
+        b.awareness += c.awareness_gain_per_year / 12 * c.reach * (1 - b.awareness)
+        b.capability += c.capability_gain_per_year / 12 * c.reach * (1 - b.capability)
+
+    def dev_money_known(self, u: np.ndarray) -> np.ndarray:
+        """Buyer x theme: whether the buyer knows of money for new development there."""
+        m = self.model
+        known = np.zeros((m.buyers.n, len(m.theme_names)), dtype=bool)
+        for k, st in enumerate(self.instruments):
+            if st.type not in DEVELOPMENT_TYPES or not st.spec.has_money:
+                continue
+            aware = u[:, k % u.shape[1]] < m.buyers.awareness * st.spec.visibility
+            themes = [m.theme_names.index(t) for t in st.spec.themes if t in m.theme_names]
+            cols = themes or list(range(len(m.theme_names)))
+            known[:, cols] |= aware[:, None]
+        return known
+
+    @property
+    def spent(self) -> float:
+        return sum(s.paid for s in self.instruments)

@@ -1,0 +1,1 @@
+"""The scenario layer: schema, YAML reading with line numbers, loading and overrides."""

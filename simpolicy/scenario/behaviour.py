@@ -1,0 +1,57 @@
+"""The shared behavioural parameters: how buyers and suppliers decide, and how solutions spread.
+
+ONE set is used by every scenario (scenarios/behaviour.yaml); countries differ only in their
+schemes and populations. Each field documents the range the calibration searched; the file
+says why each fitted value is plausible.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import Strict
+
+
+class Behaviour(Strict):
+    """Behavioural parameters (one shared set; see scenarios/behaviour.yaml for the why)."""
+
+    # needs and their economics
+    need_rate_per_year: float = Field(0.35, ge=0, le=20, description="innovation needs a year per median buyer")
+    challenges_per_theme: int = Field(25, ge=1, le=500, description="distinct challenges per theme")
+    relevance_share: float = Field(0.25, ge=0, le=1, description="share of buyers a challenge concerns")
+    dev_cost_eur: float = Field(400_000, gt=0, description="median development cost of a new solution")
+    cost_sd_log: float = Field(0.8, ge=0, le=3)
+    value_multiple: float = Field(1.6, gt=0, le=20, description="median value of a need / its cost")
+    purchase_cost_multiple: float = Field(0.6, ge=0, le=10, description="purchase+implementation / development")
+    internal_cost_share: float = Field(0.2, ge=0, le=1, description="buyer staff share of its own costs")
+    existing_product_share: float = Field(0.5, ge=0, le=1, description="needs an existing product meets")
+    # risk and decisions
+    risk_aversion: float = Field(1.5, ge=0, le=10, description="weight of own money at risk")
+    multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per year of commitment, small buyers")
+    application_cost_eur: float = Field(10_000, ge=0, description="effort of one application")
+    # project success
+    base_success: float = Field(0.85, ge=0, le=1, description="success chance of one contractor's phase")
+    complexity_effect: float = Field(0.5, ge=0, le=1)
+    preparation_effect: float = Field(0.6, ge=0, le=1, description="failure from poor preparation")
+    rushed_threshold: float = Field(0.45, ge=0, le=1, description="preparation quality below = rushed")
+    preparation_grant_boost: float = Field(0.25, ge=0, le=1)
+    full_cover_penalty: float = Field(0.25, ge=0, le=1, description="extra failure at 100 % cover")
+    engagement_share: float = Field(0.3, ge=0, le=1, description="own share below which engagement drops")
+    # suppliers and markets
+    supplier_margin: float = Field(0.15, ge=0, le=1)
+    market_weight: float = Field(1.0, ge=0, le=10, description="weight of a visible market vs the fee")
+    supplier_invest_share: float = Field(0.1, ge=0, le=3, description="own investment / contract at a small market")
+    bid_cost_share: float = Field(0.01, ge=0, le=1, description="cost of a bid / contract value")
+    supplier_candidates: int = Field(40, ge=1, le=500, description="suppliers that look at a tender")
+    pilot_wins_retender: float = Field(0.6, ge=0, le=1, description="chance the piloting supplier wins")
+    # purchase and valley of death
+    purchase_patience_months: int = Field(24, ge=1, le=240)
+    plan_base: float = Field(0.5, ge=0, le=1, description="chance a buyer plans the purchase")
+    # diffusion (Bass-like)
+    innovation_p: float = Field(0.004, ge=0, le=1, description="monthly own-discovery hazard")
+    imitation_q: float = Field(0.02, ge=0, le=1, description="monthly peer hazard at full adoption")
+    same_type_weight: float = Field(0.6, ge=0, le=1, description="share of peer effect within type")
+    crowd_out: float = Field(0.3, ge=0, le=1, description="reuse lost where development money is known")
+    follower_uptake: float = Field(0.6, ge=0, le=1, description="followers that use their right")
+    joint_uptake: float = Field(0.5, ge=0, le=1, description="joint-process buyers that buy")
+    joint_market_visibility: float = Field(1.0, ge=0, le=5)

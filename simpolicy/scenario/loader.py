@@ -1,0 +1,174 @@
+"""Finding, reading, overriding and validating scenarios and the shared behaviour file.
+
+A scenario is named (``"flanders"``, a bundled file in ``scenarios/``) or given by path.
+``--set path=value`` overrides any field before validation, so a bad override is reported
+like a bad file. Instruments can be addressed by position or by id
+(``scheme.instruments.pio_development.rate=0.4``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .behaviour import Behaviour
+from .errors import InputError, Problem
+from .schema import Scenario
+from .yamlio import read_yaml, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_SCENARIOS = {"behaviour.yaml", "schema.json"}
+
+
+def scenario_dir() -> Path:
+    """The folder of bundled scenarios (``SIMPOLICY_SCENARIOS`` overrides it)."""
+    return Path(os.environ.get("SIMPOLICY_SCENARIOS", ROOT / "scenarios"))
+
+
+def bundled_names() -> list[str]:
+    """Names of the bundled scenario files."""
+    return sorted(p.stem for p in scenario_dir().glob("*.yaml") if p.name not in NOT_SCENARIOS)
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A bundled name or a path -> the file path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = scenario_dir() / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(bundled_names())
+    raise InputError([Problem(str(name_or_path), 0, "", f"no such scenario; bundled: {known}")])
+
+
+def parse_sets(sets: list[str] | dict | None) -> dict[str, Any]:
+    """``["a.b=1", ...]`` -> ``{"a.b": 1}``; values are parsed as YAML scalars."""
+    if not sets:
+        return {}
+    if isinstance(sets, dict):
+        return dict(sets)
+    out = {}
+    for item in sets:
+        if "=" not in item:
+            raise InputError([Problem("--set", 0, item, "expected path=value")])
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def apply_sets(data: dict, sets: dict[str, Any], lines: dict) -> dict:
+    """Applies overrides to raw scenario data (a copy); unknown paths are errors."""
+    data = copy.deepcopy(data)
+    for path, value in sets.items():
+        parts = path.split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            node = _child(node, part, path, create=parts[0] == "behaviour")
+        last = parts[-1]
+        if isinstance(node, list):
+            node[_index(node, last, path)] = value
+        else:
+            node[last] = value
+        lines[tuple(_key(p) for p in parts)] = 0
+    return data
+
+
+def _child(node: Any, part: str, path: str, create: bool) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, part, path)]
+    if isinstance(node, dict):
+        if part not in node:
+            if not create:
+                raise InputError([Problem("--set", 0, path, f"no field '{part}' to override")])
+            node[part] = {}
+        return node[part]
+    raise InputError([Problem("--set", 0, path, f"'{part}' is not a mapping or list")])
+
+
+def _index(node: list, part: str, path: str) -> int:
+    if part.isdigit() and int(part) < len(node):
+        return int(part)
+    for i, item in enumerate(node):
+        if isinstance(item, dict) and item.get("id") == part:
+            return i
+    raise InputError([Problem("--set", 0, path, f"no list item '{part}'")])
+
+
+def _key(p: str) -> Any:
+    return int(p) if p.isdigit() else p
+
+
+@lru_cache(maxsize=8)
+def _shared_behaviour(path: str, mtime: float) -> tuple[dict, dict]:
+    data, lines = read_yaml(path)
+    validate(Behaviour, data, path, lines)
+    return data, lines
+
+
+def behaviour_path() -> Path:
+    return scenario_dir() / "behaviour.yaml"
+
+
+def load_behaviour(overrides: dict[str, Any] | None = None) -> Behaviour:
+    """The shared behaviour file, optionally with ``behaviour.x`` overrides applied."""
+    path = behaviour_path()
+    if not path.exists():
+        return Behaviour()
+    data, lines = _shared_behaviour(str(path), path.stat().st_mtime)
+    data = dict(data)
+    for k, v in (overrides or {}).items():
+        data[k] = v
+    return validate(Behaviour, data, str(path), lines)
+
+
+def load_scenario(name_or_path: str | Path, sets: list[str] | dict | None = None) -> Scenario:
+    """Loads, overrides and validates a scenario; the shared behaviour is attached."""
+    path = resolve(name_or_path)
+    data, lines = read_yaml(path)
+    return scenario_from_data(data, lines, str(path), parse_sets(sets))
+
+
+def scenario_from_data(data: Any, lines: dict, name: str, sets: dict[str, Any]) -> Scenario:
+    """Validates already-parsed scenario data (files and dashboard uploads alike)."""
+    if not isinstance(data, dict):
+        raise InputError([Problem(name, 1, "", "expected a mapping of fields at the top level")])
+    behaviour_sets = {k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith("behaviour.")}
+    other = {k: v for k, v in sets.items() if not k.startswith("behaviour.")}
+    data = apply_sets(data, other, lines)
+    scenario = validate(Scenario, data, name, lines)
+    behaviour = scenario.behaviour
+    if behaviour is None:
+        behaviour = load_behaviour(behaviour_sets)
+    elif behaviour_sets:
+        behaviour = behaviour.model_validate({**behaviour.model_dump(), **behaviour_sets})
+    return scenario.model_copy(update={"behaviour": behaviour})
+
+
+def ensure_behaviour(scenario: Scenario) -> Scenario:
+    """A scenario built in code gets the shared behaviour if it carries none."""
+    if scenario.behaviour is not None:
+        return scenario
+    return scenario.model_copy(update={"behaviour": load_behaviour()})
+
+
+def with_sets(scenario: Scenario, sets: dict[str, Any]) -> Scenario:
+    """A validated copy of a scenario with overrides (used by sweeps and `evaluate`)."""
+    if not sets:
+        return ensure_behaviour(scenario)
+    data = scenario.model_dump(mode="json", exclude={"behaviour"})
+    b = ensure_behaviour(scenario).behaviour.model_dump()
+    b_sets = {k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith("behaviour.")}
+    other = {k: v for k, v in sets.items() if not k.startswith("behaviour.")}
+    data = apply_sets(data, other, {})
+    out = validate(Scenario, data, scenario.name, {})
+    return out.model_copy(update={"behaviour": Behaviour.model_validate({**b, **b_sets})})

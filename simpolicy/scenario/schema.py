@@ -1,0 +1,226 @@
+"""The scenario schema: a population of buyers and suppliers plus a scheme of instruments.
+
+A scenario keeps the population and the scheme apart so that any scheme can be put on any
+population (``compare --population``). Every number may carry its provenance: the schema
+accepts ``assumed`` and ``source`` beside values so that a reader of the file can tell a
+figure from the brief from an assumption of ours.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Strict
+from .behaviour import Behaviour
+
+PHASES = ("preparation", "tender", "development", "purchase", "implementation", "diffusion")
+Phase = Literal["preparation", "tender", "development", "purchase", "implementation", "diffusion"]
+InstrumentType = Literal[
+    "co_financing",
+    "preparation_grant",
+    "pcp",
+    "purchase_cofinancing",
+    "innovation_partnership",
+    "joint_process",
+    "diffusion_grant",
+    "supplier_grant",
+    "prize",
+]
+SelectionRule = Literal["first_come", "ranked"]
+
+
+class Dist(Strict):
+    """A distribution of a buyer or supplier attribute: a mean and a spread.
+
+    Shares (capability, risk tolerance, awareness) are drawn from a Beta with this mean and
+    standard deviation; money is drawn log-normally around the mean.
+    """
+
+    mean: float = Field(ge=0)
+    sd: float = Field(default=0.0, ge=0)
+    assumed: bool = False
+    source: str | None = None
+
+
+class BuyerGroup(Strict):
+    """Buyers of one type (municipality, region, hospital, ...) in a population."""
+
+    type: str = Field(min_length=1)
+    count: int = Field(ge=0, le=100_000)
+    small: bool = Field(False, description="small buyers (libraries, small municipalities)")
+    innovation_budget_eur: Dist = Field(description="annual money a buyer can put in new solutions")
+    capability: Dist = Field(description="procurement capability, 0-1")
+    risk_tolerance: Dist = Field(description="0 avoids any risk, 1 is risk neutral")
+    awareness: Dist = Field(description="chance of knowing a given funding instrument, 0-1")
+    regions: int = Field(1, ge=1, le=1000, description="regions the group is spread over")
+    assumed: bool = False
+    source: str | None = None
+
+
+class SupplierGroup(Strict):
+    """Suppliers of one kind (SME or large, domestic or foreign)."""
+
+    type: Literal["sme", "large"]
+    foreign: bool = False
+    count: int = Field(ge=0, le=1_000_000)
+    capability: Dist
+    risk_tolerance: Dist
+    assumed: bool = False
+    source: str | None = None
+
+
+class Population(Strict):
+    """Who buys and who supplies in one country, and what they need."""
+
+    name: str = Field(min_length=1)
+    source: str | None = None
+    buyers: list[BuyerGroup] = Field(min_length=1)
+    suppliers: list[SupplierGroup] = Field(min_length=1)
+    themes: dict[str, float] = Field(
+        min_length=1, description="theme -> share of buyers' innovation needs"
+    )
+    background_funding_share: float = Field(
+        0.0, ge=0, le=1, description="share of projects that get existing pool money (no scheme)"
+    )
+    background_funding_rate: float = Field(0.5, ge=0, le=1)
+    tender_threshold_eur: float = Field(
+        215_000, ge=0, description="purchases above it must be tendered (EU threshold)"
+    )
+    foreign_suppliers_allowed: bool = True
+    assumed: bool = False
+
+    @model_validator(mode="after")
+    def _themes_positive(self) -> Population:
+        if any(v < 0 for v in self.themes.values()) or sum(self.themes.values()) <= 0:
+            raise ValueError("themes: shares must be non-negative and sum to more than 0")
+        return self
+
+
+class Instrument(Strict):
+    """One instrument of a scheme and its rules.
+
+    The fields are shared by all instrument types; a type reads the ones that apply to it
+    (see docs/ODD.md, submodel "Instruments"). Budgets are ceilings: what is granted comes
+    from applications and ranking, not from the budget.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: InstrumentType
+    description: str = ""
+    source: str | None = None
+    assumed: list[str] = Field(default_factory=list, description="fields whose values are assumed")
+    annual_budget_eur: float | None = Field(None, ge=0)
+    total_budget_eur: float | None = Field(None, ge=0)
+    rate: float = Field(0.5, ge=0, le=1, description="co-funding rate of eligible costs")
+    min_grant_eur: float = Field(0, ge=0)
+    max_grant_eur: float = Field(1e12, ge=0)
+    phases: list[Phase] = Field(default_factory=lambda: ["development"])
+    internal_costs: bool = Field(False, description="buyer's internal costs (staff) eligible")
+    internal_cost_cap_share: float = Field(1.0, ge=0, le=1)
+    calls_per_year: int = Field(0, ge=0, le=12, description="0 = open all year")
+    start_month: int = Field(0, ge=0, le=1200)
+    end_month: int | None = Field(None, ge=0, le=1200)
+    themes: list[str] = Field(default_factory=list, description="empty = any theme")
+    selection: SelectionRule = "first_come"
+    min_score: float = Field(0.0, ge=0, le=1, description="panel's minimum score")
+    implementation_plan_weight: float = Field(0.0, ge=0, le=1)
+    follower_rights: bool = False
+    max_followers: int = Field(0, ge=0, le=1000)
+    paid_to: Literal["buyer", "supplier"] = "buyer"
+    competing_suppliers: int = Field(1, ge=1, le=20, description="first-phase contracts")
+    down_selection: list[int] = Field(default_factory=list, description="contracts kept per phase")
+    project_office_share: float = Field(0.0, ge=0, le=1, description="share for an external office")
+    min_supplier_share: float = Field(0.0, ge=0, le=1, description="share that must go to suppliers")
+    buyers_per_process: int = Field(1, ge=1, le=500, description="buyers joined in a joint process")
+    processes_per_year: float = Field(0.0, ge=0, le=1000)
+    prize_eur: float = Field(0, ge=0)
+    visibility: float = Field(1.0, ge=0, le=1, description="how well buyers know of it")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Instrument:
+        if self.min_grant_eur > self.max_grant_eur:
+            raise ValueError("min_grant_eur is larger than max_grant_eur")
+        if self.end_month is not None and self.end_month < self.start_month:
+            raise ValueError("end_month is before start_month")
+        if self.project_office_share + self.min_supplier_share > 1 + 1e-9:
+            raise ValueError("project_office_share + min_supplier_share exceed 1")
+        return self
+
+    @property
+    def has_money(self) -> bool:
+        """Whether the instrument has any budget to grant."""
+        return bool((self.annual_budget_eur or 0) > 0 or (self.total_budget_eur or 0) > 0)
+
+
+class CompetenceCentre(Strict):
+    """Advice, templates and upskilling: raises buyers' awareness and capability."""
+
+    awareness_gain_per_year: float = Field(0.1, ge=0, le=1)
+    capability_gain_per_year: float = Field(0.05, ge=0, le=1)
+    reach: float = Field(0.5, ge=0, le=1, description="share of buyers it reaches")
+    legal_advice_hours: float = Field(0, ge=0)
+    source: str | None = None
+    assumed: list[str] = Field(default_factory=list)
+
+
+class Scheme(Strict):
+    """A country's funding mechanism: its instruments and an optional competence centre."""
+
+    name: str = Field(min_length=1)
+    source: str | None = None
+    instruments: list[Instrument] = Field(default_factory=list)
+    competence_centre: CompetenceCentre | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scheme:
+        ids = [i.id for i in self.instruments]
+        if len(ids) != len(set(ids)):
+            raise ValueError("instrument ids must be unique")
+        return self
+
+    @property
+    def offers_anything(self) -> bool:
+        """Whether the scheme has money or a non-monetary service at all."""
+        services = any(i.type == "joint_process" and i.processes_per_year > 0
+                       for i in self.instruments)
+        return any(i.has_money for i in self.instruments) or services or bool(
+            self.competence_centre
+        )
+
+
+class Scenario(Strict):
+    """A population plus a scheme, over a horizon; the unit that `simulate` runs."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    country: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    horizon_years: float = Field(gt=0, le=50)
+    start_year: int = Field(2024, ge=1990, le=2100)
+    population: Population
+    scheme: Scheme
+    behaviour: Behaviour | None = Field(
+        None, description="filled from the shared scenarios/behaviour.yaml when absent"
+    )
+
+    @property
+    def months(self) -> int:
+        """Number of monthly steps in the horizon."""
+        return max(1, round(self.horizon_years * 12))
+
+    def without_scheme(self) -> Scenario:
+        """The counterfactual: the same population with an empty scheme."""
+        empty = Scheme(name="none", source="counterfactual: no scheme")
+        return self.model_copy(update={"scheme": empty})
+
+    def on_population(self, other: Scenario) -> Scenario:
+        """This scheme put on another scenario's population ("Flanders' scheme in Denmark")."""
+        return self.model_copy(
+            update={
+                "name": f"{self.name}@{other.name}",
+                "country": other.country,
+                "population": other.population,
+            }
+        )
