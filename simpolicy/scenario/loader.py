@@ -72,7 +72,7 @@ def apply_sets(data: dict, sets: dict[str, Any], lines: dict) -> dict:
     for path, value in sets.items():
         parts = path.split(".")
         node = data
-        for i, part in enumerate(parts[:-1]):
+        for _i, part in enumerate(parts[:-1]):
             node = _child(node, part, path, create=parts[0] == "behaviour")
         last = parts[-1]
         if isinstance(node, list):
