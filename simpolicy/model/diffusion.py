@@ -36,9 +36,10 @@ class Diffusion:
         self.solutions: list[Solution] = []
         self.rel = np.zeros((0, self.n_types), dtype=np.int64)
         self.ad = np.zeros((0, self.n_types), dtype=np.int64)
-        self.members: list[list[np.ndarray]] = []
-        self.adopted: list[np.ndarray] = []
+        self.concerned: list[np.ndarray] = []
+        self._adopted = np.zeros((0, model.buyers.n), dtype=bool)
         self.quality = np.zeros(0)
+        self.theme = np.zeros(0, dtype=int)
         self.live = np.zeros(0, dtype=bool)
         self.by_challenge: dict[int, list[Solution]] = {}
 
@@ -49,14 +50,21 @@ class Diffusion:
         types = m.buyers.type_idx
         self.solutions.append(sol)
         self.by_challenge.setdefault(sol.challenge, []).append(sol)
-        self.members.append([np.flatnonzero(relevant & (types == t)) for t in range(self.n_types)])
-        adopted = np.zeros(m.buyers.n, dtype=bool) if initial is None else initial.copy()
-        self.adopted.append(adopted)
+        self.concerned.append(np.flatnonzero(relevant))
+        n = len(self.solutions) - 1
+        if n >= len(self._adopted):
+            grown = np.zeros((max(16, 2 * len(self._adopted)), m.buyers.n), dtype=bool)
+            grown[: len(self._adopted)] = self._adopted
+            self._adopted = grown
+        if initial is not None:
+            self._adopted[n] = initial
+        adopted = self._adopted[n]
         rel = np.bincount(types[relevant], minlength=self.n_types)
         ad = np.bincount(types[relevant & adopted], minlength=self.n_types)
         self.rel = np.vstack([self.rel, rel])
         self.ad = np.vstack([self.ad, ad])
         self.quality = np.append(self.quality, sol.quality)
+        self.theme = np.append(self.theme, sol.theme).astype(int)
         self.live = np.append(self.live, True)
 
     def in_use(self, challenge: int) -> Solution | None:
@@ -65,9 +73,9 @@ class Diffusion:
 
     def record(self, sol: Solution, row: int) -> None:
         """Counts an adoption so that peers see it."""
-        if self.adopted[sol.id][row]:
+        if self._adopted[sol.id, row]:
             return
-        self.adopted[sol.id][row] = True
+        self._adopted[sol.id, row] = True
         if self.model.relevance[row, sol.challenge]:
             self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
 
@@ -78,29 +86,30 @@ class Diffusion:
         m, b = self.model, self.model.behaviour
         idx = np.flatnonzero(self.live)
         rel, ad = self.rel[idx], self.ad[idx]
-        pool = rel - ad
         share_type = ad / np.maximum(rel, 1)
         share_all = ad.sum(1, keepdims=True) / np.maximum(rel.sum(1, keepdims=True), 1)
         peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
         aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
-        h_max = np.clip((b.innovation_p * aw_max + b.imitation_q * peer)
-                        * self.quality[idx, None], 0, 1)
-        k = m.rng_diffusion.binomial(pool, h_max)
-        self.live[idx[pool.sum(1) == 0]] = False
-        for i, t in zip(*np.nonzero(k), strict=True):
-            self._adopt_candidates(int(idx[i]), int(t), int(k[i, t]), float(h_max[i, t]),
-                                   float(peer[i, t]))
+        h_type = (b.innovation_p * aw_max + b.imitation_q * peer) * self.quality[idx, None]
+        h_max = np.clip(h_type.max(1), 0, 1)
+        # every concerned buyer of every live solution in one flat array (no Python loop)
+        lens = rel.sum(1)
+        seg = np.repeat(np.arange(len(idx)), lens)
+        rows = np.concatenate([self.concerned[i] for i in idx]) if len(idx) else seg
+        cand = m.rng_diffusion.random(len(rows)) < h_max[seg]
+        seg, rows = seg[cand], rows[cand]
+        sol_ids = idx[seg]
+        fresh = ~self.adopted_matrix()[sol_ids, rows]
+        seg, rows, sol_ids = seg[fresh], rows[fresh], sol_ids[fresh]
+        # keep each candidate with its own hazard over the bound (exact thinning)
+        types = m.buyers.type_idx[rows]
+        themes = self.theme[sol_ids]
+        h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
+             * self.quality[sol_ids] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
+        keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
+        for s, row in zip(sol_ids[keep], rows[keep], strict=True):
+            m.try_adopt(int(row), self.solutions[s], via="peer")
 
-    def _adopt_candidates(self, s: int, t: int, k: int, h_max: float, peer: float) -> None:
-        m, b = self.model, self.model.behaviour
-        sol = self.solutions[s]
-        members = self.members[s][t]
-        free = members[~self.adopted[s][members]]
-        if len(free) == 0:
-            return
-        picks = m.rng_diffusion.choice(free, size=min(k, len(free)), replace=False)
-        for row in picks:
-            h = ((b.innovation_p * m.buyers.awareness[row] + b.imitation_q * peer)
-                 * sol.quality * (1 - b.crowd_out * m.dev_money_known[row, sol.theme]))
-            if m.rng_diffusion.random() * h_max < h:
-                m.try_adopt(int(row), sol, via="peer")
+    def adopted_matrix(self) -> np.ndarray:
+        """Solutions x buyers: who uses what (a view, grown as solutions appear)."""
+        return self._adopted[: len(self.solutions)]

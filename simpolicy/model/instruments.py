@@ -80,6 +80,9 @@ class InstrumentState:
             return False
         if s.type == "supplier_grant" and "development" in s.phases and route != "development":
             return False
+        if route == "existing" and s.type != "preparation_grant" and not (
+                {"purchase", "implementation"} & set(s.phases)):
+            return False  # a development programme does not pay for buying what exists
         return any(p in s.phases for p in _phases_of(route))
 
     def offer(self, costs: dict[str, float], internal_share: float) -> float:

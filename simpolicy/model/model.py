@@ -96,12 +96,14 @@ class PolicyModel(mesa.Model):
         total = sum(costs.values())
         public = sum(g.amount for g in grants)
         own = max(0.0, total - public) * (1 - self._background(need))
-        years = (sum(costs.values()) and (6 + 24 * need.complexity) / 12) if need.route == \
-            "development" else 0.5
+        years = (6 + 24 * need.complexity) / 12 if need.route == "development" else 0.5
         buyer = self.buyer_agents[need.buyer]
-        first_year = costs["preparation"] + costs["tender"]
-        go = buyer.utility(need, own, years) > 0 and buyer.can_afford(
-            first_year * (1 - min(1, public / total)))
+        # fixed annual budgets: this year's part must fit what is left, each year's share
+        # must fit a year's budget
+        first_year = (costs["preparation"] + costs["tender"]) * (1 - min(1.0, public / total))
+        per_year = own / max(1.0, years)
+        go = (buyer.utility(need, own, years) > 0 and buyer.can_afford(first_year)
+              and per_year <= buyer.annual_budget)
         if d.joint:
             go = go or need.u[U_GO] < self.behaviour.joint_uptake
         if not go:
@@ -115,7 +117,8 @@ class PolicyModel(mesa.Model):
         need, b = d.need, self.behaviour
         p = Project(len(self.projects), need, self.month, need.route, d.costs, list(d.awarded))
         p.followers, p.joint, p.own_share = list(d.followers), d.joint, own_share
-        p.has_plan = self.plans_purchase(need)
+        # buying an existing product is itself the plan; a development needs one made
+        p.has_plan = need.route == "existing" or self.plans_purchase(need)
         cap = self.buyers.capability[need.buyer]
         quality = 0.6 * cap + 0.4 * need.u[U_PREP]
         if any(g.itype == "preparation_grant" for g in p.grants):
@@ -218,7 +221,7 @@ class PolicyModel(mesa.Model):
 
     def try_adopt(self, row: int, sol: Solution, via: str) -> bool:
         """A buyer buys a proven solution if this year's budget (and any grant) allows."""
-        if self.diffusion.adopted[sol.id][row]:
+        if self.diffusion.adopted_matrix()[sol.id, row]:
             return False
         scale = (self.buyers.budget[row] / self.needs.median_budget) ** 0.3
         price = sol.unit_cost * min(3.0, max(0.3, float(scale)))
@@ -246,4 +249,4 @@ class PolicyModel(mesa.Model):
         self.ledger.adopted(row, sol, via, first, price)
 
     def adopted_mask(self, sol: Solution) -> np.ndarray:
-        return self.diffusion.adopted[sol.id]
+        return self.diffusion.adopted_matrix()[sol.id]

@@ -8,6 +8,7 @@ scheme cannot touch (see project.py).
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ class NeedSource:
         self.rate = b.need_rate_per_year / 12 * size
         w = np.array([pop.themes[t] for t in model.theme_names], dtype=float)
         self.theme_p = w / w.sum()
+        self.theme_cum = np.cumsum(self.theme_p)
         self.next_id = 0
         self.next_joint = JOINT_ID_BASE
 
@@ -53,7 +55,7 @@ class NeedSource:
         cpt = b.challenges_per_theme
         u = rng.random(N_DRAWS + 6)
         if challenge is None:
-            theme = int(np.searchsorted(np.cumsum(self.theme_p), u[0] * 0.999999))
+            theme = int(np.searchsorted(self.theme_cum, u[0] * 0.999999))
             block = m.relevance[row, theme * cpt:(theme + 1) * cpt]
             options = np.flatnonzero(block)
             pick = options if len(options) else np.arange(cpt)
@@ -170,8 +172,9 @@ class NeedSource:
         m.consider(need)  # the winning idea may or may not lead to a project
 
 
+_NORMAL = NormalDist()
+
+
 def _z(u: float) -> float:
     """A standard normal quantile from a uniform (keeps every need's draws in one block)."""
-    from scipy.special import ndtri
-
-    return float(ndtri(min(max(u, 1e-9), 1 - 1e-9)))
+    return _NORMAL.inv_cdf(min(max(float(u), 1e-9), 1 - 1e-9))
