@@ -1,0 +1,86 @@
+"""Plain-language names and units of outcomes, shared by tables, figures and the report.
+
+A ministry reader sees "Buyers that adopted (buyers)", never ``adopters``; keeping the
+wording in one place means the report, the CSV files and the dashboard say the same thing.
+"""
+
+from __future__ import annotations
+
+# outcome -> (label, unit). Units are what an axis says: EUR, buyers, projects, months, share.
+OUTCOME_INFO: dict[str, tuple[str, str]] = {
+    "projects_funded": ("Projects funded by the scheme", "projects"),
+    "projects_started": ("Innovation projects started", "projects"),
+    "projects_completed": ("Projects completed", "projects"),
+    "projects_aborted": ("Projects aborted", "projects"),
+    "abort_share": ("Share of funded projects aborted", "share"),
+    "stuck_share": ("Completed solutions never bought", "share"),
+    "support_per_project_eur": ("Programme money per funded project", "EUR"),
+    "programme_spend_eur": ("Programme money paid", "EUR"),
+    "adopters": ("Buyers that adopted a new solution", "buyers"),
+    "adoptions_per_solution": ("Buyers per developed solution (scaling)", "buyers"),
+    "solutions_scaled": ("Solutions bought by 3+ buyers", "solutions"),
+    "followers": ("Adoptions by followers (spread)", "adoptions"),
+    "months_to_spread": ("Months from first purchase to third buyer", "months"),
+    "deadweight_share": ("Deadweight: funded projects that would have happened anyway", "share"),
+    "additional_adoptions": ("Additional adopters (vs. no scheme)", "buyers"),
+    "public_eur_per_adoption": ("Public money per additional adopter", "EUR"),
+    "private_eur_per_public_eur": ("Private money leveraged per public euro", "EUR/EUR"),
+    "small_buyer_share": ("Share of funded projects led by small buyers", "share"),
+    "sme_contract_share": ("Share of development contracts won by SMEs", "share"),
+    "first_of_kind_share": ("Share of adoptions new to every buyer", "share"),
+    "transfer_share": ("Share of funded projects co-financed at purchase", "share"),
+    "budget_use_share": ("Programme budget used", "share"),
+    "buyers_innovating": ("Buyers running an innovative procurement", "buyers"),
+    "contracts_per_project": ("Development contracts per funded project", "contracts"),
+    "follow_on_sales_eur": ("Suppliers' follow-on sales of new solutions", "EUR"),
+    # monthly series only
+    "adoptions": ("Adoptions", "adoptions"),
+    # extras
+    "buyers_in_scheme": ("Buyers taking part in the scheme", "buyers"),
+    "substantial_innovations": ("Substantial innovations completed", "projects"),
+    "abort_share_rushed": ("Abort share, rushed preparation", "share"),
+    "abort_share_thorough": ("Abort share, thorough preparation", "share"),
+    "solutions_unscaled": ("Solutions bought by fewer than 3 buyers", "solutions"),
+    "diffusion_grants": ("Diffusion grants paid", "grants"),
+    "joint_processes": ("Joint procurement processes", "processes"),
+    "budget_granted_eur": ("Programme money granted", "EUR"),
+    "budget_ceiling_eur": ("Programme budget ceiling", "EUR"),
+}
+
+# What the monthly series show, and the question each answers (the report's curves).
+SERIES = {
+    "adopters": "adoption",
+    "adoptions": "scaling",
+    "followers": "spread",
+    "programme_spend_eur": "public money",
+}
+
+
+def label(name: str) -> str:
+    """A reader's name for an outcome, parameter or series (falls back to the raw name)."""
+    if name in OUTCOME_INFO:
+        return OUTCOME_INFO[name][0]
+    if name.startswith("cf_"):
+        return f"{label(name[3:])}, without the scheme"
+    if name.startswith("applications_"):
+        return f"Applications to {name[len('applications_'):]}"
+    return name.replace("__", " › ").replace(".", " › ").replace("_", " ")
+
+
+def unit(name: str) -> str:
+    """The unit an axis shows for an outcome ('' when unknown)."""
+    if name.startswith("cf_"):
+        name = name[3:]
+    if name.startswith("applications_"):
+        return "applications"
+    return OUTCOME_INFO.get(name, ("", ""))[1]
+
+
+def axis_title(name: str) -> str:
+    """'Label (unit)' for an axis; shares are shown in per cent by the figures."""
+    u = unit(name)
+    return f"{label(name)} ({'%' if u == 'share' else u})" if u else label(name)
+
+
+def is_share(name: str) -> bool:
+    return unit(name) == "share"
