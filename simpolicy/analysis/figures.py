@@ -34,10 +34,10 @@ FONT = "Helvetica, Arial, sans-serif"
 
 TEMPLATE = go.layout.Template(layout=go.Layout(
     font=dict(family=FONT, size=13, color="#222"),
-    title=dict(font=dict(size=16), x=0.0, xanchor="left"),
+    title=dict(font=dict(size=16), x=0.0, xanchor="left", xref="paper"),
     paper_bgcolor="white", plot_bgcolor="white",
-    xaxis=dict(showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
-    yaxis=dict(showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
+    xaxis=dict(automargin=True, showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
+    yaxis=dict(automargin=True, showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
     legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.0, xanchor="left"),
     margin=dict(l=70, r=30, t=60, b=70),
     hoverlabel=dict(font=dict(family=FONT)),
@@ -182,7 +182,7 @@ def outcome_intervals(summary, outcome: str, colours: dict[str, str] | None = No
             error_y=dict(type="data", array=cplus, arrayminus=cminus, thickness=1.5, width=6,
                          color=NO_SCHEME),
             hovertemplate=f"<b>%{{x}}, no scheme</b><br>mean %{{y:{fmt}}}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, scattermode="group",
+    fig.update_layout(template=TEMPLATE, scattermode="group", scattergap=0.55,
                       title=title or f"{label(outcome)}: mean and {INTERVAL_TEXT[interval]}")
     fig.update_xaxes(title_text="Scheme")
     _style_value_axis(fig, outcome)
@@ -197,11 +197,15 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
     difference is computed run by run with common random numbers, so its interval is
     narrower than the two outcome intervals would suggest.
     """
-    outcomes = list(outcomes)
     df = summary_frame(summary)
+    diffs = df[df["kind"] == "difference"]
+    outcomes = [o for o in outcomes if diffs.loc[diffs["outcome"] == o, "mean"].notna().any()]
     schemes = list(dict.fromkeys(df["scenario"]))
     colours = colours or scheme_colours(schemes)
-    fig = make_subplots(rows=len(outcomes), cols=1, vertical_spacing=min(0.5 / max(len(outcomes), 1), 0.12),
+    panel, gap, top, bottom = 50 + 30 * len(schemes), 100, 90, 70
+    height = top + bottom + len(outcomes) * panel + max(len(outcomes) - 1, 0) * gap
+    fig = make_subplots(rows=max(len(outcomes), 1), cols=1,
+                        vertical_spacing=gap / max(height - top - bottom, 1) if len(outcomes) > 1 else 0,
                         subplot_titles=[label(o) for o in outcomes])
     for i, o in enumerate(outcomes, start=1):
         rows = _interval_rows(df, o, "difference")
@@ -221,8 +225,8 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
         _style_value_axis(fig, o, axis="xaxis", row=i, col=1,
                           title_text=f"difference to no scheme ({'%' if is_share(o) else unit(o)})")
         fig.update_yaxes(categoryorder="array", categoryarray=schemes[::-1], row=i, col=1)
-    per_panel = 40 + 34 * len(schemes)
-    fig.update_layout(template=TEMPLATE, height=max(320, 110 + per_panel * len(outcomes)),
+    fig.update_annotations(font_size=14, xanchor="left", x=0)
+    fig.update_layout(template=TEMPLATE, height=height, margin=dict(t=top, b=bottom),
                       title=title or ("Effect of each scheme: difference to no scheme, "
                                       f"{INTERVAL_TEXT[interval]}"))
     return fig
