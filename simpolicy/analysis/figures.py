@@ -32,12 +32,13 @@ FALLBACK = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#
 NO_SCHEME = "#9A9A9A"
 FONT = "Helvetica, Arial, sans-serif"
 
+_AXIS = dict(automargin=True, showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False,
+             ticks="outside")
 TEMPLATE = go.layout.Template(layout=go.Layout(
     font=dict(family=FONT, size=13, color="#222"),
     title=dict(font=dict(size=16), x=0.0, xanchor="left", xref="paper"),
     paper_bgcolor="white", plot_bgcolor="white",
-    xaxis=dict(automargin=True, showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
-    yaxis=dict(automargin=True, showline=True, linecolor="#444", gridcolor="#e6e6e6", zeroline=False, ticks="outside"),
+    xaxis=_AXIS, yaxis=_AXIS,
     legend=dict(orientation="h", yanchor="top", y=-0.18, x=0.0, xanchor="left"),
     margin=dict(l=70, r=30, t=60, b=70),
     hoverlabel=dict(font=dict(family=FONT)),
