@@ -14,6 +14,7 @@ from simpolicy.model.model import PolicyModel
 
 NAN = math.nan
 STUCK_AGE_MONTHS = 24
+SUBSTANTIAL_COMPLEXITY = 0.5  # developments in the upper half of complexity: "substantial"
 
 OUTCOMES = (
     "projects_funded", "projects_started", "projects_completed", "projects_aborted",
@@ -27,7 +28,7 @@ OUTCOMES = (
 EXTRA = (
     "buyers_in_scheme", "substantial_innovations", "abort_share_rushed",
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
-    "budget_granted_eur", "budget_ceiling_eur",
+    "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp",
 )
 
 
@@ -91,18 +92,22 @@ def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
         "contracts_per_project": ratio(sum(p.contracts for p in dev_projects), len(dev_projects)),
         "follow_on_sales_eur": sum(a.price for a in adoptions if a.via != "own"),
         "buyers_in_scheme": len(led.in_scheme),
-        "substantial_innovations": sum(1 for p in funded if p.completed_month >= 0
-                                       and p.need.complexity >= 0.6),
+        "substantial_innovations": sum(1 for p in m.projects if (p.funded or p.joint)
+                                       and p.completed_month >= 0
+                                       and p.need.complexity >= SUBSTANTIAL_COMPLEXITY),
         "abort_share_rushed": _abort_share([p for p in funded if p.rushed]),
         "abort_share_thorough": _abort_share([p for p in funded if not p.rushed]),
         "solutions_unscaled": len(in_run) - len(scaled),
         "diffusion_grants": led.diffusion_grants,
         "joint_processes": led.joint_processes,
+        "contracts_per_pcp": ratio(sum(p.contracts for p in dev_projects if p.pcp or p.partnership),
+                                   sum(1 for p in dev_projects if p.pcp or p.partnership)),
         "budget_granted_eur": granted_all,
         "budget_ceiling_eur": ceiling,
     }
     for st in prog.instruments:
         out[f"applications_{st.id}"] = st.applications
+        out[f"awards_{st.id}"] = sum(1 for p in funded if any(g.instrument == st.id for g in p.grants))
     return {k: float(v) for k, v in out.items()}
 
 

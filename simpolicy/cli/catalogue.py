@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from simpolicy.cli.render import table, to_json
 from simpolicy.scenario.errors import InputError
 from simpolicy.scenario.loader import bundled_names, load_scenario
-from simpolicy.scenario.yamlio import read_yaml
+from simpolicy.scenario.behaviour import Behaviour
+from simpolicy.scenario.yamlio import read_yaml, validate
 
 
 def register(sub) -> None:
@@ -47,7 +49,10 @@ def is_sweep(path: str) -> bool:
 
 
 def validate_file(path: str) -> None:
-    if is_sweep(path):
+    if Path(path).name == "behaviour.yaml":
+        data, lines = read_yaml(path)
+        validate(Behaviour, data, path, lines)
+    elif is_sweep(path):
         from simpolicy.experiments.spec import load_spec
 
         load_spec(path)

@@ -41,8 +41,11 @@ class Buyer(mesa.Agent):
         return float(self.model.buyers.risk_tolerance[self.row])
 
     def new_year(self) -> None:
-        """Budgets are annual: what was not spent is gone, a new budget arrives."""
-        self.budget_left = float(self.model.buyers.budget[self.row])
+        """Budgets are annual: what was not spent is gone, a new budget arrives.
+
+        A budgeted commitment that overran last year's budget is paid from this year's.
+        """
+        self.budget_left = float(self.model.buyers.budget[self.row]) + min(0.0, self.budget_left)
 
     def perceived_success(self, need: Need) -> float:
         """How likely the buyer thinks a project will deliver: harder for complex needs."""

@@ -17,6 +17,7 @@ from .project import Grant
 
 MONEY_TYPES = {"co_financing", "preparation_grant", "pcp", "purchase_cofinancing",
                "innovation_partnership", "diffusion_grant", "supplier_grant", "prize"}
+INTERNAL_PHASES = {"preparation", "tender", "implementation"}  # where buyer staff work
 DEVELOPMENT_TYPES = {"co_financing", "pcp", "innovation_partnership", "supplier_grant"}
 
 
@@ -91,7 +92,9 @@ class InstrumentState:
         eligible = 0.0
         for phase in s.phases:
             c = costs.get(phase, 0.0)
-            if s.paid_to == "buyer" and not s.internal_costs:
+            if phase not in INTERNAL_PHASES:
+                pass  # bought from suppliers: no buyer staff cost inside
+            elif s.paid_to == "buyer" and not s.internal_costs:
                 c *= 1 - internal_share  # external costs only
             elif s.internal_costs:
                 c -= max(0.0, c * internal_share - c * s.internal_cost_cap_share)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .market import development_succeeds, tender
-from .project import U_RETENDER, Project
+from .project import U_PHASE, U_RETENDER, Project
+
+U_PHASE_EXISTING = U_PHASE + 12  # development uses U_PHASE..U_PHASE+11
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -61,20 +63,25 @@ def _after_preparation(model: PolicyModel, p: Project) -> None:
 
 def _after_tender(model: PolicyModel, p: Project) -> None:
     if p.route == "existing":
+        # requirements written in a rush miss the need: the tender finds nothing that fits
+        miss = model.behaviour.preparation_effect * (1 - p.prep_quality) * 0.5
+        if p.need.u[U_PHASE_EXISTING] < miss:
+            model.end(p, "aborted", "tender failed")
+            return
         _start_purchase(model, p)
         return
     if not tender(model, p, p.contracts_wanted):
-        model.end(p, "aborted")
+        model.end(p, "aborted", "no bid")
         return
     months = 6 + round(24 * p.need.complexity)
     if not enter(model, p, "development", months):
-        model.end(p, "aborted")
+        model.end(p, "aborted", "no budget")
 
 
 def _after_development(model: PolicyModel, p: Project) -> None:
     ok, supplier = development_succeeds(model, p, p.phase_plan)
     if not ok:
-        model.end(p, "aborted")
+        model.end(p, "aborted", "failed")
         return
     p.supplier = supplier
     p.completed_month = model.month
@@ -105,7 +112,9 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
     public = sum(g.amount - g.paid for g in p.grants
                  if {"purchase", "implementation"} & set(g.phases))
     own = max(0.0, cost - public - model.background_share(p) * cost)
-    if p.has_plan and buyer.can_afford(own):
+    # a planned purchase was budgeted (it may draw on next year's budget); without a plan
+    # the buyer must find the money in what is left this year (the valley of death)
+    if (p.has_plan and own <= buyer.annual_budget) or buyer.can_afford(own):
         enter(model, p, "purchase", 0)
         enter(model, p, "implementation", IMPLEMENTATION_MONTHS)
         return

@@ -82,34 +82,44 @@ class PolicyModel(mesa.Model):
     # --- decisions --------------------------------------------------------------
     def consider(self, need: Need, followers: list[int] | None = None,
                  joint: bool = False) -> None:
-        """A buyer weighs a need: it applies to the instruments it knows, then decides."""
+        """A buyer weighs a need: if it would go with the support it knows of, it applies.
+
+        Buyers apply only when the project is worth doing with the grants they could get;
+        once every application is answered they decide again with what was awarded.
+        """
         costs = self.needs.costs(need)
-        decision = Decision(need, costs, self.programme.offers(need, costs, self.month))
+        offers = self.programme.offers(need, costs, self.month)
+        decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
+        if offers and not self._worth_it(need, costs, sum(a for _, a in offers), joint):
+            decision.offers = []
         self.programme.apply(decision, self.month)
         if decision.waiting == 0:
             self.decide(decision)
 
-    def decide(self, d: Decision) -> None:
-        """Starts the project if its value beats the buyer's own money at risk."""
-        need, costs, grants = d.need, d.costs, d.awarded
+    def _worth_it(self, need: Need, costs: dict[str, float], public: float, joint: bool) -> bool:
+        """Whether the buyer starts, given the public money it would receive."""
         total = sum(costs.values())
-        public = sum(g.amount for g in grants)
-        own = max(0.0, total - public) * (1 - self._background(need))
+        public = min(public, total)
+        own = (total - public) * (1 - self._background(need))
         years = (6 + 24 * need.complexity) / 12 if need.route == "development" else 0.5
         buyer = self.buyer_agents[need.buyer]
-        # fixed annual budgets: this year's part must fit what is left, each year's share
-        # must fit a year's budget
-        first_year = (costs["preparation"] + costs["tender"]) * (1 - min(1.0, public / total))
-        per_year = own / max(1.0, years)
+        # fixed annual budgets: this year's part must fit what is left, and each year's
+        # share must fit a year's budget
+        first_year = (costs["preparation"] + costs["tender"]) * (1 - public / total)
         go = (buyer.utility(need, own, years) > 0 and buyer.can_afford(first_year)
-              and per_year <= buyer.annual_budget)
-        if d.joint:
-            go = go or need.u[U_GO] < self.behaviour.joint_uptake
-        if not go:
-            for g in grants:
+              and own / max(1.0, years) <= buyer.annual_budget)
+        return go or (joint and need.u[U_GO] < self.behaviour.joint_uptake)
+
+    def decide(self, d: Decision) -> None:
+        """Starts the project if its value beats the buyer's own money at risk."""
+        total = sum(d.costs.values())
+        public = sum(g.amount for g in d.awarded)
+        if not self._worth_it(d.need, d.costs, public, d.joint):
+            for g in d.awarded:
                 self.state(g).release(g)
             return
+        own = max(0.0, total - public) * (1 - self._background(d.need))
         self.start(d, own / total if total else 0.0)
 
     def start(self, d: Decision, own_share: float) -> None:
@@ -177,9 +187,9 @@ class PolicyModel(mesa.Model):
     def pay(self, g: Grant, phase: str, costs: dict[str, float]) -> float:
         return self.state(g).pay(g, phase, costs)
 
-    def end(self, p: Project, status: str) -> None:
+    def end(self, p: Project, status: str, reason: str = "") -> None:
         """Ends a project; unpaid grants go back to the programme."""
-        p.status = status
+        p.status, p.reason = status, reason
         self.active.remove(p)
         for g in p.grants:
             self.state(g).release(g)
@@ -240,7 +250,9 @@ class PolicyModel(mesa.Model):
         return True
 
     def record_adoption(self, row: int, sol: Solution, via: str, price: float) -> None:
-        first = sol.origin == "developed" and not sol.adopters
+        # first of its kind: no public buyer used it before (developed here or a market
+        # product new to the public sector); most innovations are adapted from others
+        first = sol.origin != "stock" and not sol.adopters
         sol.adopters.add(row)
         sol.adoption_months.append(self.month)
         if sol.first_purchase < 0:

@@ -85,6 +85,7 @@ class Project:
     completed_month: int = -1
     solution: int = -1
     own_share: float = 1.0
+    reason: str = ""
 
     @property
     def funded(self) -> bool:

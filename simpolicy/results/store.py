@@ -5,6 +5,11 @@ created, status, counts); ``parts/part-*.parquet`` hold one row per run (study i
 scenario, seed, every parameter, every outcome, the counterfactual's outcomes as ``cf_*``,
 status, error); ``timeseries/part-*.parquet`` hold monthly series. Parts are written to a
 temporary name, flushed and renamed, so a crash never leaves half a part.
+
+Studies write their parts with one fixed Arrow schema (``run_schema``), whatever the batch,
+so parts written by 1 or N workers, by Dask or across a resume concatenate to identical
+tables. Timing and host columns (``elapsed_s``, ``worker``) are the only ones that differ
+between executions of the same study.
 """
 
 from __future__ import annotations
@@ -66,6 +71,71 @@ def write_part(study_dir: Path, kind: str, index: int, df: pd.DataFrame) -> Path
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
     return path
+
+
+def write_rows(study_dir: Path, kind: str, index: int, rows: list[dict], schema: pa.Schema) -> Path:
+    """Writes rows atomically with a fixed schema; keys outside it are ignored, absent ones null."""
+    path = Path(study_dir) / kind / f"part-{index:09d}.parquet"
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink)
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
+
+
+def run_schema(ids: list[tuple[str, pa.DataType]], params: list[tuple[str, pa.DataType]],
+               outcomes: list[str]) -> pa.Schema:
+    """The columns of a study's run rows, in order, with their types.
+
+    Outcomes are always float64 (NaN = undefined, null = not run), so a part of failed runs
+    has the same types as a part of good ones.
+    """
+    fields = [pa.field(n, t) for n, t in ids] + [pa.field(n, t) for n, t in params]
+    fields += [pa.field(o, pa.float64()) for o in outcomes]
+    fields += [pa.field("status", pa.string()), pa.field("error", pa.string()),
+               pa.field("elapsed_s", pa.float64()), pa.field("worker", pa.string())]
+    return pa.schema(fields)
+
+
+def arrow_type(values) -> pa.DataType:
+    """The column type of a parameter from the values it can take."""
+    values = list(values)
+    if values and all(isinstance(v, bool) for v in values):
+        return pa.bool_()
+    if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pa.int64()
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return pa.float64()
+    return pa.string()
+
+
+def done_runs(study_dir: Path) -> tuple[set[int], int]:
+    """Run ids already stored and how many of them failed (reads two columns only)."""
+    ids: set[int] = set()
+    failed = 0
+    for p in part_paths(study_dir, "parts"):
+        t = pq.read_table(p, columns=["run_id", "status"])
+        ids.update(t.column("run_id").to_pylist())
+        failed += sum(1 for s in t.column("status").to_pylist() if s != "ok")
+    return ids, failed
+
+
+def iter_parts(study_dir: Path, columns: list[str] | None = None, kind: str = "parts"):
+    """Yields one DataFrame per part, optionally only some columns (constant memory)."""
+    for p in part_paths(study_dir, kind):
+        cols = columns
+        if columns is not None:
+            present = set(pq.read_schema(p).names)
+            cols = [c for c in columns if c in present]
+        yield pq.read_table(p, columns=cols).to_pandas()
+
+
+def remove_temporaries(study_dir: Path) -> int:
+    """Deletes half-written temporary files a killed process left behind."""
+    n = 0
+    for p in Path(study_dir).rglob(".*.tmp-*"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
 
 
 def part_paths(study_dir: Path, kind: str = "parts") -> list[Path]:

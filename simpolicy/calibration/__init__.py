@@ -1,0 +1,1 @@
+"""Calibration: observed patterns (targets.yaml), checking them, and fitting the behaviour."""
