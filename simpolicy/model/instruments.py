@@ -65,9 +65,10 @@ class InstrumentState:
     def budget_over(self, months: int) -> float:
         """The budget ceiling over the first `months` months (the denominator of budget use)."""
         end = min(months, self.spec.end_month if self.spec.end_month is not None else months)
-        active = max(0, end - self.spec.start_month)
         if self.spec.annual_budget_eur is not None:
-            return self.spec.annual_budget_eur * active / 12
+            # every budget year the instrument is open in brings its whole annual pot
+            years = {m // 12 for m in range(self.spec.start_month, end)}
+            return self.spec.annual_budget_eur * len(years)
         return self.spec.total_budget_eur or 0.0
 
     def covers(self, theme: str, route: str) -> bool:
@@ -114,7 +115,8 @@ class InstrumentState:
         self.awards += 1
         phases = tuple(p for p in self.spec.phases if costs.get(p, 0.0) > 0)
         eligible = sum(costs.get(p, 0.0) for p in phases)
-        return Grant(self.id, self.type, amount, self.spec.rate, eligible, year, phases)
+        return Grant(self.id, self.type, amount, self.spec.rate, eligible, year, phases,
+                     awarded=amount)
 
     def release(self, grant: Grant) -> None:
         """Gives back the unpaid part of a grant when its project ends early."""

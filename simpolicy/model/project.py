@@ -51,6 +51,7 @@ class Grant:
     year: int
     phases: tuple[str, ...] = ()
     paid: float = 0.0
+    awarded: float = 0.0  # the amount at award, before any release
 
 
 @dataclass(eq=False)
