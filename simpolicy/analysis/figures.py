@@ -96,7 +96,7 @@ def _style_value_axis(fig: go.Figure, name: str, axis: str = "yaxis", **where) -
 
 def timeseries_bands(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | None = None,
                      counterfactual: bool = False, by: str = "scenario",
-                     title: str | None = None) -> go.Figure:
+                     title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Monthly mean line with its 90 % band (5th-95th percentile over runs) per scheme.
 
     With ``counterfactual=True`` and a ``<outcome>_counterfactual`` column, each scheme's
@@ -129,7 +129,7 @@ def timeseries_bands(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | N
     fig.update_layout(template=TEMPLATE, hovermode="x unified" if len(bands) < 2000 else "closest",
                       title=title or f"{label(outcome)} over time: mean and 90 % band")
     fig.update_xaxes(title_text="Month since the start of the scheme (months)", rangemode="tozero")
-    _style_value_axis(fig, outcome, rangemode="tozero")
+    _style_value_axis(fig, outcome, **({"title_text": y_title} if y_title else {}))
     return fig
 
 
@@ -230,6 +230,49 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
     fig.update_layout(template=TEMPLATE, height=height, margin=dict(t=top, b=bottom),
                       title=title or ("Effect of each scheme: difference to no scheme, "
                                       f"{INTERVAL_TEXT[interval]}"))
+    return fig
+
+
+def metric_panels(summary, outcomes, colours: dict[str, str] | None = None,
+                  interval: str = "range", title: str | None = None) -> go.Figure:
+    """Several outcomes side by side, one panel each, as scheme means with 90 % intervals.
+
+    Meant for measures that are already relative to the counterfactual (additionality,
+    deadweight, public money per additional adopter, private money leveraged): one figure
+    that answers "what does each scheme buy for its money?".
+    """
+    df = summary_frame(summary)
+    rows_all = df[df["kind"] == "outcomes"]
+    outcomes = [o for o in outcomes if o in set(rows_all["outcome"])]
+    schemes = list(dict.fromkeys(df["scenario"]))
+    colours = colours or scheme_colours(schemes)
+    cols = 2 if len(outcomes) > 1 else 1
+    nrows = max(1, math.ceil(len(outcomes) / cols))
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[label(o) for o in outcomes],
+                        horizontal_spacing=0.12, vertical_spacing=0.3 if nrows > 1 else 0.1)
+    for i, o in enumerate(outcomes):
+        r, c = divmod(i, cols)
+        rows = _interval_rows(df, o, "outcomes")
+        fmt = _value_format(o)
+        plus, minus = _errors(rows, interval)
+        fig.add_trace(go.Scatter(
+            x=rows["scenario"], y=rows["mean"], mode="markers", showlegend=False, name=label(o),
+            marker=dict(size=11, color=[colours.get(s, NO_SCHEME) for s in rows["scenario"]],
+                        line=dict(color="#222", width=1)),
+            error_y=dict(type="data", array=plus, arrayminus=minus, thickness=2, width=6, color="#333"),
+            customdata=rows[["p05", "p95", "n"]].to_numpy(),
+            hovertemplate=(f"<b>%{{x}}</b><br>mean %{{y:{fmt}}}<br>90 % of runs %{{customdata[0]:{fmt}}}"
+                           f" – %{{customdata[1]:{fmt}}}<br>runs with a value %{{customdata[2]}}"
+                           "<extra></extra>")), row=r + 1, col=c + 1)
+        _style_value_axis(fig, o, row=r + 1, col=c + 1,
+                          title_text=f"{'%' if is_share(o) else unit(o)}")
+        fig.update_xaxes(categoryorder="array", categoryarray=schemes, tickangle=-30,
+                         row=r + 1, col=c + 1)
+        if rows["mean"].min(skipna=True) < 0 < rows["mean"].max(skipna=True):
+            fig.add_hline(y=0, line=dict(color="#888", dash="dot"), row=r + 1, col=c + 1)
+    fig.update_annotations(font_size=14)
+    fig.update_layout(template=TEMPLATE, height=max(380, 380 * nrows),
+                      title=title or f"What each scheme buys: mean and {INTERVAL_TEXT[interval]}")
     return fig
 
 

@@ -6,6 +6,8 @@ wording in one place means the report, the CSV files and the dashboard say the s
 
 from __future__ import annotations
 
+import math
+
 # outcome -> (label, unit). Units are what an axis says: EUR, buyers, projects, months, share.
 OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "projects_funded": ("Projects funded by the scheme", "projects"),
@@ -34,7 +36,8 @@ OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "contracts_per_project": ("Development contracts per funded project", "contracts"),
     "follow_on_sales_eur": ("Suppliers' follow-on sales of new solutions", "EUR"),
     # monthly series only
-    "adoptions": ("Adoptions", "adoptions"),
+    "adoptions": ("Adoptions of new solutions (scaling)", "adoptions"),
+    "additional_adopters": ("Additional adopters (vs. no scheme)", "buyers"),
     # extras
     "buyers_in_scheme": ("Buyers taking part in the scheme", "buyers"),
     "substantial_innovations": ("Substantial innovations completed", "projects"),
@@ -64,6 +67,8 @@ def label(name: str) -> str:
         return f"{label(name[3:])}, without the scheme"
     if name.startswith("applications_"):
         return f"Applications to {name[len('applications_'):]}"
+    if name.startswith("awards_"):
+        return f"Projects funded by {name[len('awards_'):]}"
     return name.replace("__", " › ").replace(".", " › ").replace("_", " ")
 
 
@@ -73,6 +78,8 @@ def unit(name: str) -> str:
         name = name[3:]
     if name.startswith("applications_"):
         return "applications"
+    if name.startswith("awards_"):
+        return "projects"
     return OUTCOME_INFO.get(name, ("", ""))[1]
 
 
@@ -84,3 +91,30 @@ def axis_title(name: str) -> str:
 
 def is_share(name: str) -> bool:
     return unit(name) == "share"
+
+
+def fmt_value(x, name: str = "", signed: bool = False) -> str:
+    """A number as a reader reads it, in the outcome's unit: '12 %', 'EUR 1.2 m', '1,234'.
+
+    Undefined values (NaN, None) print as an en dash, never as zero.
+    """
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    x = float(x)
+    sign = "+" if signed and x > 0 else ""
+    u = unit(name)
+    if u == "share":
+        return f"{sign}{x * 100:.0f} %" if abs(x) >= 0.095 or x == 0 else f"{sign}{x * 100:.1f} %"
+    if u == "EUR":
+        ax = abs(x)
+        if ax >= 1e6:
+            return f"{sign}EUR {x / 1e6:,.1f} m"
+        if ax >= 1e3:
+            return f"{sign}EUR {x / 1e3:,.0f} k"
+        return f"{sign}EUR {x:,.0f}"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{sign}{x:,.0f}"
+    if ax >= 10:
+        return f"{sign}{x:.1f}"
+    return f"{sign}{x:.2f}" if ax else "0"

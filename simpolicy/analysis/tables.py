@@ -16,6 +16,7 @@ import pandas as pd
 from simpolicy.analysis.labels import label, unit
 from simpolicy.outcomes import EXTRA, OUTCOMES
 
+PER_INSTRUMENT = ("applications_", "awards_")  # outcomes per instrument of a scheme
 ID_COLUMNS = ("study_id", "run_id", "scenario", "seed", "status", "error", "traceback",
               "point", "point_id", "rep", "replication", "elapsed_s")
 SUMMARY_KINDS = ("outcomes", "counterfactual", "difference", "per_100_buyers")
@@ -24,6 +25,11 @@ HEADLINE = ("projects_funded", "adopters", "additional_adoptions", "followers",
             "solutions_scaled", "deadweight_share", "public_eur_per_adoption",
             "private_eur_per_public_eur", "programme_spend_eur", "budget_use_share",
             "abort_share", "months_to_spread")
+# Measures already relative to the counterfactual: their "difference to no scheme" says nothing.
+RELATIVE = frozenset({"additional_adoptions", "deadweight_share", "public_eur_per_adoption",
+                      "private_eur_per_public_eur", "budget_use_share", "support_per_project_eur"})
+PER_100 = ("projects_funded", "adopters", "additional_adoptions", "followers", "buyers_innovating",
+           "solutions_scaled")
 
 
 def summary_frame(summary: dict | pd.DataFrame) -> pd.DataFrame:
@@ -63,13 +69,17 @@ def summary_from_runs(runs: pd.DataFrame, by: str = "scenario") -> pd.DataFrame:
 def outcome_columns(runs: pd.DataFrame) -> list[str]:
     """Outcome columns present in a runs frame, in contract order then extras."""
     known = [c for c in (*OUTCOMES, *EXTRA) if c in runs.columns]
-    apps = sorted(c for c in runs.columns if c.startswith("applications_"))
-    return known + apps
+    per_instrument = sorted(c for c in runs.columns if c.startswith(PER_INSTRUMENT))
+    return known + per_instrument
 
 
-def parameter_columns(runs: pd.DataFrame) -> list[str]:
-    """Swept parameters: columns that are neither outcomes, counterfactual outcomes nor ids."""
-    outs = set(outcome_columns(runs))
+def parameter_columns(runs: pd.DataFrame, outcomes=()) -> list[str]:
+    """Swept parameters: columns that are neither outcomes, counterfactual outcomes nor ids.
+
+    ``outcomes`` adds outcome names a study declares (its manifest's list), for outcomes this
+    version does not know.
+    """
+    outs = set(outcome_columns(runs)) | set(outcomes)
     return [c for c in runs.columns
             if c not in outs and not c.startswith("cf_") and c not in ID_COLUMNS
             and pd.api.types.is_numeric_dtype(runs[c]) and runs[c].nunique(dropna=True) > 1]
