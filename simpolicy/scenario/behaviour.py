@@ -16,18 +16,18 @@ class Behaviour(Strict):
     """Behavioural parameters (one shared set; see scenarios/behaviour.yaml for the why)."""
 
     # needs and their economics
-    need_rate_per_year: float = Field(0.35, ge=0, le=20, description="innovation needs a year per median buyer")
+    need_rate_per_year: float = Field(0.35, ge=0, le=20, description="needs a year, median buyer")
     challenges_per_theme: int = Field(25, ge=1, le=500, description="distinct challenges per theme")
     relevance_share: float = Field(0.25, ge=0, le=1, description="share of buyers a challenge concerns")
     dev_cost_eur: float = Field(400_000, gt=0, description="median development cost of a new solution")
     cost_sd_log: float = Field(0.8, ge=0, le=3)
     value_multiple: float = Field(1.6, gt=0, le=20, description="median value of a need / its cost")
-    purchase_cost_multiple: float = Field(0.6, ge=0, le=10, description="purchase+implementation / development")
+    purchase_cost_multiple: float = Field(0.6, ge=0, le=10, description="purchase+implementation cost")
     internal_cost_share: float = Field(0.2, ge=0, le=1, description="buyer staff share of its own costs")
     existing_product_share: float = Field(0.5, ge=0, le=1, description="needs an existing product meets")
     # risk and decisions
     risk_aversion: float = Field(1.5, ge=0, le=10, description="weight of own money at risk")
-    multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per year of commitment, small buyers")
+    multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per committed year, small")
     application_cost_eur: float = Field(10_000, ge=0, description="effort of one application")
     # project success
     base_success: float = Field(0.85, ge=0, le=1, description="success chance of one contractor's phase")
@@ -40,7 +40,7 @@ class Behaviour(Strict):
     # suppliers and markets
     supplier_margin: float = Field(0.15, ge=0, le=1)
     market_weight: float = Field(1.0, ge=0, le=10, description="weight of a visible market vs the fee")
-    supplier_invest_share: float = Field(0.1, ge=0, le=3, description="own investment / contract at a small market")
+    supplier_invest_share: float = Field(0.1, ge=0, le=3, description="own investment / contract")
     bid_cost_share: float = Field(0.01, ge=0, le=1, description="cost of a bid / contract value")
     supplier_candidates: int = Field(40, ge=1, le=500, description="suppliers that look at a tender")
     pilot_wins_retender: float = Field(0.6, ge=0, le=1, description="chance the piloting supplier wins")
