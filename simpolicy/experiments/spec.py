@@ -16,14 +16,15 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from simpolicy.outcomes import OUTCOMES
 from simpolicy.scenario.base import Strict
+from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.errors import InputError, Problem
 from simpolicy.scenario.loader import load_scenario, with_sets
 from simpolicy.scenario.schema import Scenario
-from simpolicy.scenario.yamlio import line_of, read_yaml, validate
+from simpolicy.scenario.yamlio import line_of, problems_from, read_yaml, validate
 
 Scalar = bool | int | float | str
 Design = Literal["grid", "lhs", "sobol", "morris"]
@@ -156,8 +157,14 @@ def load_spec(path: str | Path) -> SweepSpec:
     name = str(path)
     data, lines = read_yaml(path)
     spec = validate(SweepSpec, data, name, lines)
-    check(spec, name, lines)
-    base_scenarios(spec, name, lines)
+    problems = []
+    for step in (check, base_scenarios):
+        try:
+            step(spec, name, lines)
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(_unique(problems))
     return spec
 
 
@@ -195,14 +202,13 @@ def base_scenarios(spec: SweepSpec, file: str = "<spec>",
             continue
         try:
             sc = with_sets(sc, dict(spec.fixed))
-        except InputError as e:
+        except (InputError, ValidationError) as e:
             problems += _relocate(e, file, lines, "fixed", label)
-            continue
         for path, param in spec.parameters.items():
             for value in param.probe_values():
                 try:
                     with_sets(sc, {path: value})
-                except InputError as e:
+                except (InputError, ValidationError) as e:
                     problems += _relocate(e, file, lines, "parameters", label, path, value)
                     break
         out[label] = sc
@@ -233,16 +239,19 @@ def _relative(ref: str, file: str) -> str:
     return ref
 
 
-def _relocate(err: InputError, file: str, lines: dict, section: str, label: str,
+def _relocate(err: InputError | ValidationError, file: str, lines: dict, section: str, label: str,
               path: str | None = None, value: Any = None) -> list[Problem]:
     """Turns a ``--set`` or schema problem into one located at the spec's own field."""
     out = []
+    if isinstance(err, ValidationError):  # behaviour.* overrides are validated by Behaviour itself
+        err = InputError([Problem(file, 0, f"behaviour.{p.path}", p.message)
+                          for p in problems_from(err, Behaviour, file, {})])
     for p in err.problems:
         key = path or p.path
         where = f"{section}.{key}"
         line = line_of(lines, (section, key)) if (section, key) in lines else line_of(lines, (section,))
-        shown = f" = {value!r}" if value is not None else ""
-        out.append(Problem(file, line, where, f"{p.message} (scenario {label}{shown})"))
+        shown = f"value {value!r} in " if value is not None else ""
+        out.append(Problem(file, line, where, f"{p.message} ({shown}scenario {label})"))
     return out
 
 
