@@ -73,13 +73,19 @@ def write_part(study_dir: Path, kind: str, index: int, df: pd.DataFrame) -> Path
     return path
 
 
-def write_rows(study_dir: Path, kind: str, index: int, rows: list[dict], schema: pa.Schema) -> Path:
-    """Writes rows atomically with a fixed schema; keys outside it are ignored, absent ones null."""
-    path = Path(study_dir) / kind / f"part-{index:09d}.parquet"
+def write_table(study_dir: Path, kind: str | None, index: int | str, table: pa.Table) -> Path:
+    """Writes an Arrow table atomically as ``<kind>/part-<index>.parquet`` (or ``<index>.parquet``)."""
+    name = f"part-{index:09d}.parquet" if isinstance(index, int) else f"{index}.parquet"
+    path = Path(study_dir) / kind / name if kind else Path(study_dir) / name
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), sink)
+    pq.write_table(table, sink)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
     return path
+
+
+def write_rows(study_dir: Path, kind: str, index: int, rows: list[dict], schema: pa.Schema) -> Path:
+    """Writes rows atomically with a fixed schema; keys outside it are ignored, absent ones null."""
+    return write_table(study_dir, kind, index, pa.Table.from_pylist(rows, schema=schema))
 
 
 def run_schema(ids: list[tuple[str, pa.DataType]], params: list[tuple[str, pa.DataType]],
