@@ -1,12 +1,71 @@
-"""``simpolicy calibrate``: not built yet (see the open issue)."""
+"""``simpolicy calibrate``: reproduce the observed patterns, or rerun the fitting search."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+from simpolicy.calibration.patterns import check
+from simpolicy.cli.render import fmt, table, to_json
+from simpolicy.experiments.executors import default_workers
+
 
 def register(sub) -> None:
-    p = sub.add_parser("calibrate", help="(not built yet)")
-    p.set_defaults(func=lambda args: _todo())
+    p = sub.add_parser("calibrate", help="reproduce the observed patterns (P1-P14)")
+    p.add_argument("--check", action="store_true", help="exit 1 when a pattern is out of band")
+    p.add_argument("--reps", type=int, default=30, help="replications per pattern scenario")
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--only", help="comma-separated pattern ids, e.g. P1,P4")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    p.add_argument("--fit", type=int, metavar="N", help="rerun the search with N candidates")
+    p.add_argument("--fit-out", default="docs/calibration_search.csv")
+    p.set_defaults(func=cmd_calibrate)
 
 
-def _todo() -> int:
-    raise NotImplementedError("simpolicy calibrate is not built yet")
+def cmd_calibrate(args) -> int:
+    workers = args.workers or default_workers()
+    if args.fit:
+        from simpolicy.calibration.fit import fit
+
+        best = fit(args.fit, args.reps, workers, Path(args.fit_out),
+                   log=lambda m: print(m, file=sys.stderr))
+        print(best.head(5).to_string())
+        return 0
+    only = args.only.split(",") if args.only else None
+    res = check(args.reps, workers, only=only)
+    if args.json:
+        print(to_json({"reps": args.reps, "patterns": res}))
+    else:
+        print(render(res, args.reps))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(res, args.reps))
+    bad = [k for k, v in res.items() if not v["ok"]]
+    if bad and not args.json:
+        print(f"\nout of band: {', '.join(bad)}", file=sys.stderr)
+    return 1 if (args.check and bad) else 0
+
+
+def _rows(res: dict) -> list[list[str]]:
+    rows = []
+    for pid, r in res.items():
+        lo, hi = r["band"]
+        band = f"{fmt(lo)}-{fmt(hi)}" if hi != float("inf") else f">= {fmt(lo)}"
+        model = f"{fmt(r['mean'])} [{fmt(r['p05'])}, {fmt(r['p95'])}]"
+        if "p_value" in r:
+            band, model = f"p < {fmt(hi)}", f"diff {fmt(r['mean'])}, p = {r['p_value']:.3g}"
+        rows.append([pid, r["what"][:58], band, model, "in" if r["ok"] else "OUT"])
+    return rows
+
+
+def render(res: dict, reps: int) -> str:
+    head = f"Observed patterns, {reps} replications each: model mean [90 % interval]\n"
+    return head + table(["id", "pattern", "band", "model", "ok"], _rows(res))
+
+
+def markdown(res: dict, reps: int) -> str:
+    lines = [f"| id | pattern | observed | band | model mean [90 % interval] ({reps} reps) | ok |",
+             "|---|---|---|---|---|---|"]
+    for (pid, r), row in zip(res.items(), _rows(res), strict=True):
+        lines.append(f"| {pid} | {r['what']} | {r['observed']} | {row[2]} | {row[3]} | {row[4]} |")
+    return "\n".join(lines) + "\n"

@@ -21,6 +21,8 @@ from .population import draw_buyers, draw_suppliers
 from .programme import Decision, Programme
 from .project import U_BACKGROUND, U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
 
+SHARED_PHASES = ("preparation", "tender", "development")
+
 
 class PolicyModel(mesa.Model):
     """One country's buyers and suppliers under one scheme, over the scenario's horizon."""
@@ -88,6 +90,10 @@ class PolicyModel(mesa.Model):
         once every application is answered they decide again with what was awarded.
         """
         costs = self.needs.costs(need)
+        if joint and followers:
+            # one process for many buyers: they share the cost of getting to a solution
+            share = 1 / (1 + len(followers))
+            costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
         offers = self.programme.offers(need, costs, self.month)
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
@@ -107,9 +113,10 @@ class PolicyModel(mesa.Model):
         # fixed annual budgets: this year's part must fit what is left, and each year's
         # share must fit a year's budget
         first_year = (costs["preparation"] + costs["tender"]) * (1 - public / total)
-        go = (buyer.utility(need, own, years) > 0 and buyer.can_afford(first_year)
-              and own / max(1.0, years) <= buyer.annual_budget)
-        return go or (joint and need.u[U_GO] < self.behaviour.joint_uptake)
+        feasible = buyer.can_afford(first_year) and own / max(1.0, years) <= buyer.annual_budget
+        if joint:  # procurements the buyers would make anyway (brief 4.2), if affordable
+            return feasible and need.u[U_GO] < self.behaviour.joint_uptake
+        return feasible and buyer.utility(need, own, years) > 0
 
     def decide(self, d: Decision) -> None:
         """Starts the project if its value beats the buyer's own money at risk."""
@@ -201,9 +208,10 @@ class PolicyModel(mesa.Model):
 
     def new_solution(self, need: Need, origin: str, quality: float, supplier: int) -> Solution:
         costs = self.needs.costs(need)
+        # the price for a buyer of median size; each adopter pays it scaled to its size
+        price = (costs.get("purchase", 0) + costs.get("implementation", 0)) / self.size_scale(need.buyer)
         sol = Solution(len(self.diffusion.solutions), need.challenge, need.theme, quality,
-                       costs.get("purchase", 0) + costs.get("implementation", 0), origin,
-                       self.month, supplier)
+                       price, origin, self.month, supplier)
         self.diffusion.add(sol)
         return sol
 
@@ -233,13 +241,15 @@ class PolicyModel(mesa.Model):
         """A buyer buys a proven solution if this year's budget (and any grant) allows."""
         if self.diffusion.adopted_matrix()[sol.id, row]:
             return False
-        scale = (self.buyers.budget[row] / self.needs.median_budget) ** 0.3
-        price = sol.unit_cost * min(3.0, max(0.3, float(scale)))
+        price = sol.unit_cost * self.size_scale(row)
         theme = self.theme_names[sol.theme]
         st, grant = self.programme.diffusion_grant(theme, price, self.month)
         own = price - grant
         buyer = self.buyer_agents[row]
-        if not buyer.can_afford(own):
+        # named followers and joint-process buyers committed in advance: their purchase is
+        # budgeted (it may draw on next year's budget); peers must find money this year
+        committed = via == "follower" and own <= buyer.annual_budget
+        if not (committed or buyer.can_afford(own)):
             return False
         buyer.spend(own)
         if st is not None:
@@ -259,6 +269,10 @@ class PolicyModel(mesa.Model):
             sol.first_purchase = self.month
         self.diffusion.record(sol, row)
         self.ledger.adopted(row, sol, via, first, price)
+
+    def size_scale(self, row: int) -> float:
+        """How a buyer's project sizes scale with its budget (larger buyers, larger needs)."""
+        return min(3.0, max(0.3, float(self.buyers.budget[row] / max(self.needs.median_budget, 1.0)) ** 0.3))
 
     def adopted_mask(self, sol: Solution) -> np.ndarray:
         return self.diffusion.adopted_matrix()[sol.id]

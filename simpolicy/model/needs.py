@@ -61,8 +61,7 @@ class NeedSource:
             pick = options if len(options) else np.arange(cpt)
             challenge = theme * cpt + int(pick[int(u[1] * len(pick))])
         theme = challenge // cpt
-        scale = min(3.0, max(0.3, (m.buyers.budget[row] / max(self.median_budget, 1)) ** 0.3))
-        dev_cost = b.dev_cost_eur * scale * float(np.exp(b.cost_sd_log * _z(u[2])))
+        dev_cost = b.dev_cost_eur * m.size_scale(row) * float(np.exp(b.cost_sd_log * _z(u[2])))
         total = dev_cost * (1.09 + b.purchase_cost_multiple)
         value = b.value_multiple * total * float(np.exp(0.5 * _z(u[3])))
         reuse = self.reusable(row, challenge, u[5])
@@ -136,6 +135,8 @@ class NeedSource:
             if len(aware) == 0:
                 continue
             group = rng.permutation(aware)[: st.spec.buyers_per_process]
+            # the buyer with the largest budget leads the process for the group
+            group = group[np.argsort(-m.buyers.budget[group], kind="stable")]
             need = self.make(int(group[0]), rng, self.next_joint, challenge)
             self.next_joint += 1
             m.ledger.joint(group)

@@ -76,7 +76,7 @@ class Programme(mesa.Agent):
             amount = st.offer(costs, internal)
             if amount > self.model.behaviour.application_cost_eur:
                 out.append((st, amount))
-        return out
+        return _no_stacking(out)
 
     # --- applications and awards --------------------------------------------------------
     def apply(self, decision: Decision, month: int) -> None:
@@ -168,3 +168,20 @@ class Programme(mesa.Agent):
     @property
     def spent(self) -> float:
         return sum(s.paid for s in self.instruments)
+
+
+def _no_stacking(offers: list) -> list:
+    """One buyer-side grant per phase: the buyer takes the largest offers that do not overlap.
+
+    Supplier-side money pays the suppliers' own investment, so it may come on top.
+    """
+    chosen, covered = [], set()
+    for st, amount in sorted(offers, key=lambda o: (-o[1], o[0].id)):
+        phases = set(st.spec.phases)
+        if st.spec.paid_to == "supplier":
+            chosen.append((st, amount))
+        elif not phases & covered:
+            chosen.append((st, amount))
+            covered |= phases
+    order = {id(st): i for i, (st, _) in enumerate(offers)}
+    return sorted(chosen, key=lambda o: order[id(o[0])])
