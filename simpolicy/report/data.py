@@ -36,6 +36,7 @@ class ReportData:
     specs: dict[str, dict]
     params: list[str] = field(default_factory=list)
     spec_origin: str = "manifest"
+    aliases: dict[str, str] = field(default_factory=dict)  # shown label -> label in the results
 
     @property
     def kind(self) -> str:
@@ -72,7 +73,7 @@ class ReportData:
 
     def buyers(self, label: str) -> int | None:
         """Number of buyers in a scheme's population (for per-100-buyers figures)."""
-        s = (self.manifest.get("summary") or {}).get(label) or {}
+        s = (self.manifest.get("summary") or {}).get(self.aliases.get(label, label)) or {}
         if s.get("buyers"):
             return int(s["buyers"])
         spec = self.specs.get(label) or {}
@@ -110,8 +111,31 @@ def read(folder: str | Path) -> ReportData:
         summary = summary_frame({})
     labels = list(dict.fromkeys(summary["scenario"])) if not summary.empty else []
     specs, origin = _specs(manifest, labels)
-    return ReportData(folder, manifest, runs, d["timeseries"], _tidy_sensitivity(d["sensitivity"]),
+    data = ReportData(folder, manifest, runs, d["timeseries"], _tidy_sensitivity(d["sensitivity"]),
                       summary, labels, specs, params, origin)
+    _short_labels(data)
+    return data
+
+
+def _short_labels(d: ReportData) -> None:
+    """On a common population, ``flanders@denmark_baseline`` is shown as ``flanders``.
+
+    The part's title already says where the schemes were put; the long labels only crowd
+    tables and axes. Provenance keeps the labels as stored (via ``aliases``).
+    """
+    pop = d.population
+    suffix = f"@{pop}"
+    if not pop or not d.labels or not all(lab.endswith(suffix) for lab in d.labels):
+        return
+    short = {lab: lab[: -len(suffix)] for lab in d.labels}
+    if len(set(short.values())) < len(short):
+        return
+    d.aliases = {v: k for k, v in short.items()}
+    for frame in (d.summary, d.runs, d.timeseries):
+        if not frame.empty and "scenario" in frame:
+            frame["scenario"] = frame["scenario"].map(lambda x: short.get(x, x))
+    d.labels = [short[lab] for lab in d.labels]
+    d.specs = {short.get(k, k): v for k, v in d.specs.items()}
 
 
 def _parameters(manifest: dict, runs: pd.DataFrame) -> list[str]:

@@ -12,7 +12,9 @@ def part_title(part: ReportData) -> str:
     if part.is_study:
         return f"Study {part.study_id}"
     if part.population:
-        return f"All schemes on the population of {part.population}"
+        countries = {str(s.get("country")) for s in part.specs.values() if s.get("country")}
+        where = f"{countries.pop()} ({part.population})" if len(countries) == 1 else part.population
+        return f"All schemes on the population of {where}"
     if len(part.labels) == 1:
         return f"{part.labels[0]} against no scheme"
     return "Each scheme on its own population"

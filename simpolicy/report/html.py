@@ -48,6 +48,7 @@ td .diff { display: block; font-size: .8rem; }
 td .diff.pos { color: #006a4e; } td .diff.neg { color: #a3001b; }
 code { font-size: .85rem; background: #f1f2f4; padding: 0 .2rem; border-radius: 2px;
   overflow-wrap: anywhere; }
+td code { overflow-wrap: normal; }
 figure.fig { margin: 1rem 0 1.6rem; page-break-inside: avoid; break-inside: avoid; }
 figure.fig figcaption { color: var(--muted); font-size: .88rem; margin-top: .2rem; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; margin-right: .35rem;
