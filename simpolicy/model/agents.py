@@ -59,10 +59,12 @@ class Buyer(mesa.Agent):
 
         A buyer starts a project only when the need's value, discounted by the chance of
         success, beats its own share of the cost inflated by risk aversion. Small buyers
-        also pay a price for every year they must commit (annual budgets, brief §3).
+        also pay a price for every year they must commit (annual budgets, brief §3). A
+        buyer the competence centre advises knows the process and sees less risk.
         """
         b = self.model.behaviour
-        risk = 1 + b.risk_aversion * (1 - self.risk_tolerance)
+        relief = b.advice_risk_relief if self.model.advised[self.row] else 0.0
+        risk = 1 + b.risk_aversion * (1 - self.risk_tolerance) * (1 - relief)
         commit = b.multi_year_penalty_small * years if self.small else 0.0
         return self.perceived_success(need) * need.value - own_cost * (risk + commit)
 

@@ -113,8 +113,9 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
                  if {"purchase", "implementation"} & set(g.phases))
     own = max(0.0, cost - public - model.background_share(p) * cost)
     # a planned purchase was budgeted (it may draw on next year's budget); without a plan
-    # the buyer must find the money in what is left this year (the valley of death)
-    if (p.has_plan and own <= buyer.annual_budget) or buyer.can_afford(own):
+    # nobody set money aside and the solution waits for a budget year that makes one
+    # (the valley of death, brief 4.1 path b)
+    if p.has_plan and own <= buyer.annual_budget:
         enter(model, p, "purchase", 0)
         enter(model, p, "implementation", IMPLEMENTATION_MONTHS)
         return

@@ -53,7 +53,10 @@ class PolicyModel(mesa.Model):
         self.market_products: dict[int, Solution] = {}
         self.projects: list[Project] = []
         self.active: list[Project] = []
-        self._aware_draws = np.random.default_rng(s_aware).random((self.buyers.n, 8))
+        self._aware_draws = np.random.default_rng(s_aware).random((self.buyers.n, 9))
+        centre = scenario.scheme.competence_centre
+        # buyers the competence centre works with (advice, templates, process support)
+        self.advised = self._aware_draws[:, 8] < (centre.reach if centre else 0.0)
         self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
         self.needs.seed_stock(rng_pop)
 
@@ -144,8 +147,9 @@ class PolicyModel(mesa.Model):
             quality += b.preparation_grant_boost  # an external project office prepares
         if d.joint:
             quality += 0.15  # joint market dialogue
-        centre = self.programme.centre
-        if centre is not None and centre.legal_advice_hours:
+        if self.advised[need.buyer]:
+            quality += 0.1  # process support from the competence centre
+            centre = self.programme.centre
             quality += 0.05 * min(1.0, centre.legal_advice_hours / 20)
         # some buyers rush whatever their capability (the brief's main failure path)
         if need.u[U_RUSH] < 0.25:

@@ -148,9 +148,9 @@ class Programme(mesa.Agent):
         c = self.centre
         if c is None:
             return
-        b = self.model.buyers
+        b, reached = self.model.buyers, self.model.advised
         b.awareness += c.awareness_gain_per_year / 12 * c.reach * (1 - b.awareness)
-        b.capability += c.capability_gain_per_year / 12 * c.reach * (1 - b.capability)
+        b.capability[reached] += c.capability_gain_per_year / 12 * (1 - b.capability[reached])
 
     def dev_money_known(self, u: np.ndarray) -> np.ndarray:
         """Buyer x theme: whether the buyer knows of money for new development there."""

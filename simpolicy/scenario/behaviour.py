@@ -29,6 +29,7 @@ class Behaviour(Strict):
     risk_aversion: float = Field(1.5, ge=0, le=10, description="weight of own money at risk")
     multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per committed year, small")
     application_cost_eur: float = Field(10_000, ge=0, description="effort of one application")
+    advice_risk_relief: float = Field(0.3, ge=0, le=1, description="risk a centre's advice removes")
     # project success
     base_success: float = Field(0.85, ge=0, le=1, description="success chance of one contractor's phase")
     complexity_effect: float = Field(0.5, ge=0, le=1)
