@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import zlib
+from html import escape as esc
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from simpolicy.analysis.labels import axis_title, is_share, label, unit
+from simpolicy.analysis.labels import axis_title, is_share, label, short_label, unit
 from simpolicy.analysis.tables import band_frame, summary_frame
 
 # Colour-blind-safe colours (Okabe-Ito and Paul Tol's muted set), fixed for the bundled
@@ -110,7 +111,7 @@ def timeseries_bands(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | N
         c = colours.get(key, NO_SCHEME)
         fig.add_trace(go.Scatter(
             x=list(b["month"]) + list(b["month"])[::-1], y=list(b["p95"]) + list(b["p05"])[::-1],
-            fill="toself", fillcolor=_rgba(c, 0.18), line=dict(width=0), hoverinfo="skip",
+            fill="toself", fillcolor=_rgba(c, 0.18), line=dict(width=0), mode="lines", hoverinfo="skip",
             legendgroup=str(key), showlegend=False, name=f"{key} 90 % band"))
         fig.add_trace(go.Scatter(
             x=b["month"], y=b["mean"], mode="lines", line=dict(color=c, width=2.5),
@@ -285,23 +286,23 @@ def parameter_effects_chart(effects: pd.DataFrame, outcome: str, title: str | No
     params = list(dict.fromkeys(effects["parameter"]))
     cols = min(3, max(1, len(params)))
     nrows = max(1, math.ceil(len(params) / cols))
-    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[label(p) for p in params],
-                        horizontal_spacing=0.08, vertical_spacing=0.18 if nrows > 1 else 0.1)
+    fig = make_subplots(rows=nrows, cols=cols, horizontal_spacing=0.08,
+                        vertical_spacing=0.22 if nrows > 1 else 0.1)
     fmt = _value_format(outcome)
     for i, p in enumerate(params):
         r, c = divmod(i, cols)
         e = effects[effects["parameter"] == p]
         fig.add_trace(go.Scatter(
             x=list(e["x"]) + list(e["x"])[::-1], y=list(e["p95"]) + list(e["p05"])[::-1],
-            fill="toself", fillcolor=_rgba("#0072B2", 0.15), line=dict(width=0),
+            fill="toself", fillcolor=_rgba("#0072B2", 0.15), line=dict(width=0), mode="lines",
             hoverinfo="skip", showlegend=False), row=r + 1, col=c + 1)
         fig.add_trace(go.Scatter(
             x=e["x"], y=e["mean"], mode="lines+markers", line=dict(color="#0072B2", width=2.5),
-            showlegend=False, name=label(p), customdata=e[["p05", "p95", "n"]].to_numpy(),
-            hovertemplate=(f"{label(p)} %{{x:,.3g}}<br>mean %{{y:{fmt}}}<br>90 % of runs "
+            showlegend=False, name=short_label(p), customdata=e[["p05", "p95", "n"]].to_numpy(),
+            hovertemplate=(f"{esc(label(p))} %{{x:,.3g}}<br>mean %{{y:{fmt}}}<br>90 % of runs "
                            f"%{{customdata[0]:{fmt}}} – %{{customdata[1]:{fmt}}}<br>runs %{{customdata[2]}}"
                            "<extra></extra>")), row=r + 1, col=c + 1)
-        fig.update_xaxes(title_text=label(p), row=r + 1, col=c + 1)
+        fig.update_xaxes(title_text=short_label(p), row=r + 1, col=c + 1)
         _style_value_axis(fig, outcome, row=r + 1, col=c + 1,
                           title_text=axis_title(outcome) if c == 0 else None)
     fig.update_layout(template=TEMPLATE, height=max(340, 300 * nrows),
@@ -309,23 +310,33 @@ def parameter_effects_chart(effects: pd.DataFrame, outcome: str, title: str | No
     return fig
 
 
+RANKING_INDICES = ("S1", "ST", "mu_star", "sigma")
+INDEX_NAMES = {"S1": "S1 (alone)", "ST": "ST (with interactions)", "mu_star": "μ* (mean |effect|)",
+               "sigma": "σ (interactions)"}
+
+
 def sensitivity_chart(sens: pd.DataFrame, outcome: str, title: str | None = None) -> go.Figure:
     """Sensitivity indices of one outcome per parameter as horizontal bars with intervals.
 
     ``sens`` is tidy: ``outcome, parameter, index, value`` and optionally ``conf`` (half
-    width of the 95 % interval SALib reports); one bar colour per index (S1, ST, mu_star...).
+    width of the 95 % interval SALib reports); one bar colour per index. The ranking indices
+    are shown (S1 and ST for Sobol, mu_star and sigma for Morris), others only when none is.
     """
-    s = sens[sens["outcome"] == outcome]
+    s = sens[(sens["outcome"] == outcome) & sens["value"].notna()]
+    main = s[s["index"].isin(RANKING_INDICES)]
+    s = main if not main.empty else s
     fig = go.Figure()
     idx_colours = scheme_colours(s["index"].unique())
     for idx, g in s.groupby("index", sort=False):
         conf = g["conf"].fillna(0).tolist() if "conf" in g else None
         fig.add_trace(go.Bar(
-            y=[label(p) for p in g["parameter"]], x=g["value"], orientation="h", name=str(idx),
+            y=[short_label(p) for p in g["parameter"]], x=g["value"], orientation="h",
+            name=INDEX_NAMES.get(idx, str(idx)),
             marker_color=idx_colours[idx],
             error_x=dict(type="data", array=conf, color="#333") if conf else None,
             hovertemplate=f"%{{y}}<br>{idx} %{{x:.3f}}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, barmode="group",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1.0, xanchor="right"),
                       height=max(300, 120 + 28 * s["parameter"].nunique() * max(1, s["index"].nunique())),
                       title=title or f"Sensitivity of {label(outcome).lower()} to each parameter")
     fig.update_xaxes(title_text="index (share of variance, or mean elementary effect)")

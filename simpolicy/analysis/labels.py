@@ -72,6 +72,18 @@ def label(name: str) -> str:
     return name.replace("__", " › ").replace(".", " › ").replace("_", " ")
 
 
+def short_label(name: str) -> str:
+    """A parameter path cut to its last two parts, for axes and panel titles.
+
+    ``scheme.instruments.pio_development_open.rate`` becomes "pio development open › rate";
+    outcome names get their full label.
+    """
+    if name in OUTCOME_INFO or name.startswith(("cf_", "applications_", "awards_")):
+        return label(name)
+    parts = name.replace("__", ".").split(".")
+    return " › ".join(p.replace("_", " ") for p in parts[-2:])
+
+
 def unit(name: str) -> str:
     """The unit an axis shows for an outcome ('' when unknown)."""
     if name.startswith("cf_"):

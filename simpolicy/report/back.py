@@ -84,17 +84,16 @@ def _hash(obj) -> str:
 
 def _provenance_rows(part: ReportData) -> list[list[str]]:
     m = part.manifest
-    seeds = m.get("seeds")
+    seeds = part.seeds
     counts = m.get("counts") or {}
     rows = [
         ["study id", esc(part.study_id)], ["kind", esc(part.kind)],
         ["results folder", f"<code>{esc(str(part.folder.resolve()))}</code>"],
         ["created", esc(str(m.get("created", "–")))], ["status", esc(str(m.get("status", "–")))],
         ["code version", f"<code>{esc(str(m.get('code_version', '–')))}</code>"],
-        ["command line", f"<code>{esc(str(m.get('command') or '–'))}</code>"],
-        ["replications", esc(str(m.get("reps", "–")))],
-        ["seeds", esc(f"{seeds[0]}..{seeds[1]}" if isinstance(seeds, list) and len(seeds) == 2
-                      else str(seeds or m.get("base_seed", "–")))],
+        ["command line", "<br>".join(f"<code>{esc(c)}</code>" for c in part.commands) or "–"],
+        ["replications", esc(str(part.reps or "–"))],
+        ["seeds", esc(f"{seeds[0]}..{seeds[1]}" if seeds else "–")],
         ["population", esc(str(m.get("population") or "each scheme's own"))],
         ["runs", esc(f"{counts.get('runs', len(part.runs))} ({counts.get('failed', 0)} failed)")],
         ["run time", esc(f"{m['elapsed_s']:.1f} s" if isinstance(m.get("elapsed_s"), int | float) else "–")],
@@ -104,11 +103,16 @@ def _provenance_rows(part: ReportData) -> list[list[str]]:
             rows.append([key.replace("_", " "), f"<code>{esc(str(m[key]))}</code>"])
     if m.get("spec"):
         rows.append(["study spec (hash of stored spec)", f"<code>{_hash(m['spec'])}</code>"])
+    if m.get("spec_file"):
+        rows.append(["study spec file", f"<code>{esc(str(m['spec_file']))}</code>"])
+    if part.design:
+        rows.append(["design", esc(json.dumps({k: v for k, v in part.design.items() if k != "parameters"}))])
     sc = m.get("scenarios")
     if isinstance(sc, dict):
         for lab, v in sc.items():
             h = v.get("hash") if isinstance(v, dict) else v
-            rows.append([f"scenario {esc(lab)}", f"<code>{esc(str(h))}</code>"])
+            if h:
+                rows.append([f"scenario {esc(lab)}", f"<code>{esc(str(h))}</code>"])
     if m.get("behaviour"):
         rows.append(["behaviour (hash)", f"<code>{_hash(m['behaviour'])}</code>"])
     for name, h in data_hashes(part.folder).items():
@@ -123,8 +127,8 @@ def provenance(parts: list[ReportData], titles: list[str]) -> str:
         if len(parts) > 1:
             body.append(f"<h3>{esc(title)}</h3>")
         body.append(table(["item", "value"], _provenance_rows(part), numeric_from=99))
-        if part.manifest.get("command"):
-            body.append(f'<p class="note">To rerun: <code>{esc(part.manifest["command"])}</code> '
+        if part.commands:
+            body.append(f'<p class="note">To rerun: <code>{esc(part.commands[0])}</code> '
                         "(the same seeds give the same runs on any machine).</p>")
     body.append(f'<p class="note">Report written {esc(now())} by simpolicy {esc(code_version())}.</p>')
     return section("provenance", "Provenance", "".join(body))

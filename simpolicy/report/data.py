@@ -61,6 +61,23 @@ class ReportData:
         return str(self.manifest.get("study_id") or self.folder.name)
 
     @property
+    def commands(self) -> list[str]:
+        """Command lines that produced the results (a resumed study has several sessions)."""
+        if self.manifest.get("command"):
+            return [str(self.manifest["command"])]
+        return [str(x["command"]) for x in self.manifest.get("sessions") or [] if x.get("command")]
+
+    @property
+    def seeds(self) -> tuple[int, int] | None:
+        s = self.manifest.get("seeds")
+        if isinstance(s, list) and len(s) == 2:
+            return int(s[0]), int(s[1])
+        if "base_seed" in self.design and self.design.get("replications"):
+            b = int(self.design["base_seed"])
+            return b, b + int(self.design["replications"]) - 1
+        return None
+
+    @property
     def population(self) -> str | None:
         """The common population every scheme was put on, if any."""
         return self.manifest.get("population")
@@ -202,11 +219,21 @@ def _tidy_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
 
 
 def data_hashes(folder: Path) -> dict[str, str]:
-    """SHA-256 (first 16 hex) of each data file, so a reader can tell the data is unchanged."""
+    """SHA-256 (first 16 hex) of the data, one per kind of part (all files in name order).
+
+    A reader can tell the data behind the report are unchanged without a line per part (a
+    study may have thousands).
+    """
     out = {}
     for kind in ("parts", "timeseries"):
-        for p in part_paths(folder, kind):
-            out[f"{kind}/{p.name}"] = hashlib.sha256(p.read_bytes()).hexdigest()[:16]
+        paths = part_paths(folder, kind)
+        if not paths:
+            continue
+        h = hashlib.sha256()
+        for p in paths:
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+        out[f"{kind}/ ({len(paths)} file{'s' if len(paths) > 1 else ''})"] = h.hexdigest()[:16]
     sens = Path(folder) / "sensitivity.parquet"
     if sens.exists():
         out[sens.name] = hashlib.sha256(sens.read_bytes()).hexdigest()[:16]

@@ -21,8 +21,8 @@ def part_title(part: ReportData) -> str:
 
 
 def _seeds(part: ReportData) -> str:
-    s = part.manifest.get("seeds")
-    return f"seeds {s[0]}..{s[1]}" if isinstance(s, list) and len(s) == 2 else ""
+    s = part.seeds
+    return f"seeds {s[0]}..{s[1]}" if s else "seeds as stored"
 
 
 def _question_of(part: ReportData, colours: dict[str, str]) -> str:
@@ -38,9 +38,11 @@ def _question_of(part: ReportData, colours: dict[str, str]) -> str:
     schemes = ", ".join(f"{swatch(colours.get(lab, '#999'))}{esc(lab)}" for lab in part.labels)
     extra = ""
     if part.is_study:
-        extra = (f" The study varies {len(part.params)} parameter(s): "
-                 f"{esc(', '.join(part.params)) or 'none found'}; "
-                 f"{part.manifest.get('counts', {}).get('runs', len(part.runs))} runs in all.")
+        points = part.design.get("points_per_scenario")
+        extra = (f" The study varies {len(part.params)} parameter(s) "
+                 f"({esc(', '.join(part.params)) or 'none found'})"
+                 + (f" over {points} design points per scheme" if points else "")
+                 + f"; {part.manifest.get('counts', {}).get('runs', len(part.runs))} runs in all.")
     return (f"<li><strong>{esc(part_title(part))}</strong>: {schemes}. Here {where}. Horizon "
             f"{horizon}; {esc(str(reps))} replications ({esc(_seeds(part))}) with common random "
             f"numbers; each run is paired with the same population and seed without the scheme "

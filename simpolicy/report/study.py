@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from simpolicy.analysis.figures import parameter_effects_chart, sensitivity_chart
-from simpolicy.analysis.labels import fmt_value, label
+from simpolicy.analysis.labels import fmt_value, label, short_label
 from simpolicy.analysis.tables import parameter_effects
 from simpolicy.report.data import ReportData
 from simpolicy.report.html import Sink, esc, section, table
@@ -25,7 +25,7 @@ def _param_rows(runs: pd.DataFrame, params: list[str]) -> list[list[str]]:
     for p in params:
         x = runs[p].dropna()
         levels = x.nunique()
-        rows.append([f"<code>{esc(p)}</code>", esc(label(p)), fmt_value(x.min()), fmt_value(x.max()),
+        rows.append([f"<code>{esc(p)}</code>", esc(short_label(p)), fmt_value(x.min()), fmt_value(x.max()),
                      str(levels) if levels <= 12 else "continuous"])
     return rows
 
@@ -45,7 +45,7 @@ def study(part: ReportData, pid: str, sink: Sink) -> str:
         body.append("<h3>Effect of each parameter</h3><p>Each panel bins the runs by one "
                     "parameter (averaging over the others) and shows the mean and the range of "
                     "90 % of runs in each bin.</p>")
-        shown = [o for o in STUDY_OUTCOMES if o in runs][:MAX_EFFECT_FIGS]
+        shown = [o for o in STUDY_OUTCOMES if o in runs and runs[o].notna().any()][:MAX_EFFECT_FIGS]
         effects = []
         for o in shown:
             eff = parameter_effects(runs, params, o)
@@ -71,13 +71,14 @@ def _sensitivity(part: ReportData, pid: str, sink: Sink) -> str:
            "(interactions and non-linearity). Bars show the 95 % confidence half-width where "
            "available.</p>"]
     scen = list(dict.fromkeys(sens["scenario"])) if "scenario" in sens else [None]
-    outcomes = [o for o in STUDY_OUTCOMES if o in set(sens["outcome"])]
-    outcomes += [o for o in dict.fromkeys(sens["outcome"]) if o not in outcomes]
+    with_values = set(sens.loc[sens["value"].notna(), "outcome"])
+    outcomes = [o for o in STUDY_OUTCOMES if o in with_values]
+    outcomes += [o for o in dict.fromkeys(sens["outcome"]) if o in with_values and o not in outcomes]
     n = 0
     for sc in scen:
         s = sens if sc is None else sens[sens["scenario"] == sc]
         for o in outcomes:
-            if n >= MAX_SENS_FIGS or s[s["outcome"] == o].empty:
+            if n >= MAX_SENS_FIGS or s[(s["outcome"] == o) & s["value"].notna()].empty:
                 continue
             title = f"Sensitivity of {label(o).lower()}" + (f" ({sc})" if sc else "")
             out.append(sink.figure(f"{pid}sens-{n}", sensitivity_chart(s, o, title=title)))
