@@ -84,6 +84,10 @@ class StudyDir:
                                  f"{c.get('runs', 0)} of {c.get('planned', '?')} runs); add --resume to "
                                  "continue it, or give another --out")
             _take_lock(path)
+            before, now = m.get("code_version"), store.code_version()
+            if before and before != now:
+                notify(f"note: {path} was started with simpolicy {before}, now {now}; the runs of "
+                       "this session come from the newer code")
             if m.get("outcomes"):
                 plan.outcomes = list(m["outcomes"])  # the parts already written fix the columns
             sd = cls(path, plan, m, resumed=True)
