@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from simpolicy.cli.render import table, to_json
+from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.errors import InputError
 from simpolicy.scenario.loader import bundled_names, load_scenario
-from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.yamlio import read_yaml, validate
 
 
