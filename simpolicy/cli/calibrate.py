@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from simpolicy.calibration.patterns import check
 from simpolicy.cli.render import fmt, table, to_json
-from simpolicy.experiments.executors import default_workers
 
 
 def register(sub) -> None:
@@ -24,6 +22,9 @@ def register(sub) -> None:
 
 
 def cmd_calibrate(args) -> int:
+    from simpolicy.calibration.patterns import check
+    from simpolicy.experiments.executors import default_workers
+
     workers = args.workers or default_workers()
     if args.fit:
         from simpolicy.calibration.fit import fit

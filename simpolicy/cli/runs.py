@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simpolicy.cli.render import fmt, interval_cells, table, to_json
-from simpolicy.experiments.compare import Comparison, compare_scenarios
-from simpolicy.experiments.executors import default_workers
-from simpolicy.outcomes import OUTCOMES
 from simpolicy.scenario.loader import load_scenario
+
+if TYPE_CHECKING:
+    from simpolicy.experiments.compare import Comparison
+
 
 COUNTS = ("projects_funded", "projects_started", "adopters", "followers", "additional_adoptions",
           "buyers_innovating", "solutions_scaled")
@@ -51,6 +53,9 @@ def _load(names, args, population=None):
 
 
 def _run(args, names, population=None) -> Comparison:
+    from simpolicy.experiments.compare import compare_scenarios
+    from simpolicy.experiments.executors import default_workers
+
     if args.reps < 1:
         raise SystemExit("simpolicy: error: --reps must be at least 1")
     scenarios = _load(names, args, population)
@@ -64,6 +69,8 @@ def _run(args, names, population=None) -> Comparison:
 
 
 def cmd_run(args) -> int:
+    from simpolicy.outcomes import OUTCOMES
+
     cmp = _run(args, [args.scenario])
     label = next(iter(cmp.scenarios))
     s = cmp.scenarios[label]
@@ -85,6 +92,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    from simpolicy.outcomes import OUTCOMES
+
     cmp = _run(args, args.scenarios, args.population)
     if args.json:
         print(to_json({"population": args.population, "reps": args.reps, "seed": args.seed,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 
 def interval(values) -> dict[str, float]:
@@ -23,7 +23,7 @@ def interval(values) -> dict[str, float]:
         return {"mean": math.nan, "p05": math.nan, "p95": math.nan,
                 "ci_low": math.nan, "ci_high": math.nan, "n": 0}
     mean = float(x.mean())
-    half = float(stats.t.ppf(0.95, n - 1) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    half = float(stdtrit(n - 1, 0.95) * x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     return {"mean": mean, "p05": float(np.percentile(x, 5)), "p95": float(np.percentile(x, 95)),
             "ci_low": mean - half if n > 1 else math.nan,
             "ci_high": mean + half if n > 1 else math.nan, "n": n}
