@@ -1,12 +1,41 @@
-"""``simpolicy dashboard``: not built yet (see the open issue)."""
+"""``simpolicy dashboard``: serves the browser app on 127.0.0.1 (debug off).
+
+Parse, build the app, serve: the app lives in the top-level ``dashboard`` package and is
+imported only when this command runs, so other commands never load Dash.
+"""
 
 from __future__ import annotations
 
+import sys
+import threading
+
 
 def register(sub) -> None:
-    p = sub.add_parser("dashboard", help="(not built yet)")
-    p.set_defaults(func=lambda args: _todo())
+    p = sub.add_parser("dashboard", help="the browser app: compare schemes, what-ifs, studies")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: only this machine)")
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--results", default=None, help="results folder to open studies from (default results/)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for background runs (default: cores; 0 = one thread)")
+    p.set_defaults(func=cmd_dashboard)
 
 
-def _todo() -> int:
-    raise NotImplementedError("simpolicy dashboard is not built yet")
+def cmd_dashboard(args) -> int:
+    from dashboard.app import create_app
+    from dashboard.config import DashboardConfig
+
+    if not 0 < args.port < 65536:
+        print(f"simpolicy dashboard: error: --port {args.port} is not a port", file=sys.stderr)
+        return 2
+    config = DashboardConfig.from_env(args.results, args.workers)
+    app = create_app(config)
+    jobs = app.simpolicy.jobs
+    threading.Thread(target=jobs.warm, name="warm-workers", daemon=True).start()
+    print(f"simpolicy dashboard on http://{args.host}:{args.port}/ (results: {config.results_dir}); "
+          "Ctrl+C stops it", file=sys.stderr)
+    try:
+        app.run(host=args.host, port=args.port, debug=False, dev_tools_disable_version_check=True)
+    finally:
+        jobs.shutdown()
+    return 0

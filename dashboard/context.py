@@ -1,0 +1,27 @@
+"""What every page gets: settings, scenarios, studies and the background job registry.
+
+Built once by ``create_app`` and passed to each page's ``layout`` and ``register``; there is
+no module-level singleton, so tests can build several apps in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import DashboardConfig
+from .data import Catalogue, StudyStore
+from .jobs import JobRegistry
+
+
+@dataclass
+class AppContext:
+    """The dashboard's shared services (one per app)."""
+
+    config: DashboardConfig
+    catalogue: Catalogue
+    studies: StudyStore
+    jobs: JobRegistry
+
+    @classmethod
+    def build(cls, config: DashboardConfig) -> AppContext:
+        return cls(config, Catalogue(), StudyStore(config.results_dir), JobRegistry(config.workers))

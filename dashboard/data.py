@@ -1,0 +1,175 @@
+"""Data access for the pages: scenarios (bundled and uploaded) and studies in the results folder.
+
+The pages never touch files or YAML: they ask a ``Catalogue`` for a scenario by its
+reference and a ``StudyStore`` for a study by its id. Both are small so tests can swap them.
+Security rules live here, in one place: uploads are parsed only by simpolicy's safe YAML
+reader and limited in size; studies are opened only as direct children of the results
+folder, by a plain id, never by a path from the client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simpolicy.results import store
+from simpolicy.scenario.errors import InputError, Problem
+from simpolicy.scenario.loader import bundled_names, load_scenario, scenario_from_data
+from simpolicy.scenario.schema import Scenario
+from simpolicy.scenario.yamlio import parse_yaml
+
+from .config import MAX_UPLOAD_BYTES
+
+UPLOAD_PREFIX = "upload:"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
+MAX_UPLOADS = 50
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded scenario kept as parsed data, so overrides apply as for a file."""
+
+    ref: str
+    filename: str
+    data: Any
+    lines: dict
+
+
+class Catalogue:
+    """Scenarios by reference: a bundled name (``"flanders"``) or ``"upload:<name>"``."""
+
+    def __init__(self):
+        self._uploads: OrderedDict[str, Upload] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def refs(self) -> list[str]:
+        """Every scenario a page can offer: bundled ones, then uploads (newest last)."""
+        with self._lock:
+            return bundled_names() + list(self._uploads)
+
+    def options(self) -> list[dict]:
+        """Dropdown options with readable labels."""
+        return [{"label": label_of(r), "value": r} for r in self.refs()]
+
+    def load(self, ref: str, sets: dict | None = None) -> Scenario:
+        """The validated scenario with overrides (``{"horizon_years": 2, ...}``)."""
+        sets = dict(sets or {})
+        if ref.startswith(UPLOAD_PREFIX):
+            with self._lock:
+                up = self._uploads.get(ref)
+            if up is None:
+                raise InputError([Problem(ref, 0, "", "this upload is no longer available; upload it again")])
+            return scenario_from_data(up.data, dict(up.lines), up.filename, sets)
+        if ref not in bundled_names():  # never a path from the client
+            raise InputError([Problem(ref, 0, "", "no such bundled scenario")])
+        return load_scenario(ref, sets)
+
+    def add_upload(self, contents: str, filename: str) -> tuple[str, Scenario]:
+        """Parses an upload safely and keeps it; raises ``InputError`` with located problems.
+
+        Args:
+            contents: the data URL ``dcc.Upload`` sends (``data:...;base64,...``).
+            filename: the client's file name, used only as a label in messages.
+        """
+        name = Path(str(filename or "upload.yaml")).name[:120] or "upload.yaml"
+        raw = decode_upload(contents, name)
+        data, lines = parse_yaml(raw, name)
+        scenario = scenario_from_data(data, dict(lines), name, {})
+        ref = UPLOAD_PREFIX + scenario.name
+        with self._lock:
+            self._uploads.pop(ref, None)
+            self._uploads[ref] = Upload(ref, name, data, lines)
+            while len(self._uploads) > MAX_UPLOADS:
+                self._uploads.popitem(last=False)
+        return ref, scenario
+
+
+def label_of(ref: str) -> str:
+    """A readable name for a scenario reference."""
+    if ref.startswith(UPLOAD_PREFIX):
+        return f"{ref[len(UPLOAD_PREFIX):]} (uploaded)"
+    return ref
+
+
+def decode_upload(contents: str, name: str) -> bytes:
+    """The bytes of a ``dcc.Upload`` data URL, refused above the size limit."""
+    if not isinstance(contents, str) or "," not in contents:
+        raise InputError([Problem(name, 0, "", "the upload is empty or not a file")])
+    b64 = contents.split(",", 1)[1]
+    if len(b64) > MAX_UPLOAD_BYTES * 4 // 3 + 8:
+        raise InputError([Problem(name, 0, "", f"file larger than {MAX_UPLOAD_BYTES // 1000} kB")])
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError([Problem(name, 0, "", "the upload could not be decoded")]) from None
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise InputError([Problem(name, 0, "", f"file larger than {MAX_UPLOAD_BYTES // 1000} kB")])
+    return raw
+
+
+class StudyRefused(ValueError):
+    """A study id that is not a plain folder name inside the results folder."""
+
+
+class StudyStore:
+    """Studies (runs, comparisons, sweeps) in one results folder, read through ``results.store``.
+
+    A loaded study is cached by its id and the modification times of its manifest and
+    parts, so a study that is still being written is re-read when it grows.
+    """
+
+    def __init__(self, results_dir: Path, cache_size: int = 8):
+        self.root = Path(results_dir)
+        self._cache: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self.cache_size = cache_size
+
+    def list(self) -> list[dict]:
+        """Studies found: id, kind, status, created and run count, newest first."""
+        if not self.root.is_dir():
+            return []
+        out = []
+        for d in self.root.iterdir():
+            if not (d.is_dir() and (d / store.MANIFEST).is_file() and _SAFE_NAME.match(d.name)):
+                continue
+            try:
+                m = store.read_manifest(d)
+            except (OSError, ValueError):
+                continue
+            counts = m.get("counts") or {}
+            out.append({"id": d.name, "kind": m.get("kind") or ("study" if m.get("spec") else "run"),
+                        "status": m.get("status", "?"), "created": str(m.get("created", "")),
+                        "runs": counts.get("runs", counts.get("done", ""))})
+        return sorted(out, key=lambda s: s["created"], reverse=True)
+
+    def path(self, study_id: str) -> Path:
+        """The folder of a study id; refuses anything but a direct child of the results folder."""
+        if not isinstance(study_id, str) or not _SAFE_NAME.match(study_id) or ".." in study_id:
+            raise StudyRefused(f"refused: {study_id!r} is not a study id in the results folder")
+        root = self.root.resolve()
+        d = (root / study_id).resolve()
+        if d.parent != root or not (d / store.MANIFEST).is_file():
+            raise StudyRefused(f"refused: no study {study_id!r} in the results folder")
+        return d
+
+    def load(self, study_id: str) -> dict:
+        """``results.store.load`` of a study, cached until its files change."""
+        d = self.path(study_id)
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(d.rglob("*.parquet")))
+        key = (study_id, (d / store.MANIFEST).stat().st_mtime_ns, stamp)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        data = store.load(d)
+        with self._lock:
+            self._cache[key] = data
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return data

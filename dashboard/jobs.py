@@ -1,0 +1,257 @@
+"""Background runs: a server-side job registry over a process pool, polled by the pages.
+
+Why not Dash's background callbacks: they need a cache backend (diskcache or Celery) that
+the project does not install, and they return one value at the end. A page here starts a
+job, keeps only its id, and polls with ``dcc.Interval``; each poll returns what has finished
+so far, so curves appear with the first replications and sharpen as more arrive, progress is
+exact and a job can be cancelled. Runs happen in other processes, so the web server stays
+responsive. Every run goes through ``simpolicy.simulate`` (via ``run_task``) and is cached by
+(scenario hash, seed): the unchanged scheme of a what-if is simulated once, not per click.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from simpolicy.experiments.compare import scenario_hash
+from simpolicy.experiments.replicate import RunTask, run_task
+from simpolicy.scenario.loader import ensure_behaviour
+from simpolicy.scenario.schema import Scenario
+
+RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
+_ID_KEYS = ("run_id", "scenario", "seed")
+
+
+def simulate_one(scenario: Scenario, seed: int) -> tuple[dict, pd.DataFrame | None]:
+    """One run (scheme and counterfactual) in a worker: outcome row and monthly series.
+
+    Ids are stripped so that a cached result can be relabelled for any job.
+    """
+    row, ts = run_task(RunTask(0, "", scenario, seed), keep_timeseries=True)
+    row = {k: v for k, v in row.items() if k not in _ID_KEYS and k != "traceback"}
+    if ts is not None:
+        ts = ts.drop(columns=list(_ID_KEYS), errors="ignore")
+    return row, ts
+
+
+def _warm() -> bool:
+    """Imports the model in a worker so the first real run does not pay for it."""
+    import simpolicy.simulate  # noqa: F401
+
+    return True
+
+
+@dataclass
+class Snapshot:
+    """What a page draws: the runs finished so far, as tidy frames.
+
+    ``runs`` has one row per finished run (scenario label, seed, outcomes, ``cf_*``,
+    status, error); ``timeseries`` has the monthly series with scenario and seed.
+    """
+
+    id: str
+    state: str
+    done: int
+    total: int
+    version: int
+    elapsed_s: float
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.state != RUNNING
+
+
+@dataclass
+class _Job:
+    id: str
+    tasks: list[tuple[str, Scenario, int, tuple]]
+    meta: dict
+    started: float = field(default_factory=time.perf_counter)
+    results: dict[int, tuple[dict, pd.DataFrame | None]] = field(default_factory=dict)
+    futures: list[Future] = field(default_factory=list)
+    state: str = RUNNING
+    version: int = 0
+    finished_at: float | None = None
+    _snap: Snapshot | None = None
+
+
+class JobRegistry:
+    """Starts, tracks and cancels background runs; thread-safe, one per app.
+
+    Args:
+        workers: processes to run simulations in (0 runs them in one background thread,
+            which is enough for tests and keeps start-up instant).
+        cache_size: runs kept in memory by (scenario hash, seed).
+        max_jobs: finished jobs kept for polling and downloads before the oldest is dropped.
+    """
+
+    def __init__(self, workers: int = 1, cache_size: int = 4000, max_jobs: int = 30):
+        self.workers, self.cache_size, self.max_jobs = workers, cache_size, max_jobs
+        self._lock = threading.RLock()
+        self._pool: Executor | None = None
+        self._jobs: OrderedDict[str, _Job] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[dict, pd.DataFrame | None]] = OrderedDict()
+
+    # pool -------------------------------------------------------------------------------
+    def _executor(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                if self.workers <= 0:
+                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpolicy-run")
+                else:  # forkserver: safe with the web server's threads; preloading the model
+                    ctx = mp.get_context("forkserver")  # makes a new worker start in milliseconds
+                    ctx.set_forkserver_preload(["dashboard.jobs"])
+                    self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            return self._pool
+
+    def warm(self) -> None:
+        """Starts the workers and imports the model in each (call once after start-up)."""
+        pool = self._executor()
+        n = max(1, self.workers)
+        for f in [pool.submit(_warm) for _ in range(n)]:
+            try:
+                f.result(timeout=120)
+            except Exception:  # a slow or broken warm-up only costs the first run time
+                return
+
+    def shutdown(self) -> None:
+        """Cancels what is pending and stops the workers."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # jobs -------------------------------------------------------------------------------
+    def submit(self, scenarios: dict[str, Scenario], seeds: list[int], meta: dict | None = None) -> str:
+        """Starts every scenario with every seed; returns the job id at once.
+
+        Tasks are ordered replication by replication (all schemes for the first seed first),
+        so the first poll after a few seconds can already draw every scheme.
+        """
+        scenarios = {k: ensure_behaviour(v) for k, v in scenarios.items()}
+        hashes = {k: scenario_hash(v) for k, v in scenarios.items()}
+        tasks = [(label, sc, seed, (hashes[label], int(seed)))
+                 for seed, (label, sc) in itertools.product(seeds, scenarios.items())]
+        job = _Job(uuid.uuid4().hex[:12], tasks, dict(meta or {}))
+        with self._lock:
+            self._jobs[job.id] = job
+            self._forget_old()
+        for i, (_label, sc, seed, key) in enumerate(tasks):
+            cached = self._cached(key)
+            if cached is not None:
+                self._record(job, i, key, cached)
+                continue
+            fut = self._submit_task(sc, seed)
+            fut.add_done_callback(lambda f, i=i, key=key: self._collect(job, i, key, f))
+            job.futures.append(fut)
+        return job.id
+
+    def _submit_task(self, sc: Scenario, seed: int) -> Future:
+        try:
+            return self._executor().submit(simulate_one, sc, seed)
+        except (BrokenProcessPool, RuntimeError):
+            with self._lock:
+                self._pool = None  # a crashed worker breaks the pool: start a new one
+            return self._executor().submit(simulate_one, sc, seed)
+
+    def _cached(self, key: tuple):
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
+    def _collect(self, job: _Job, i: int, key: tuple, fut: Future) -> None:
+        if fut.cancelled():
+            return
+        try:
+            result = fut.result()
+        except Exception as e:  # the worker died or could not run: a failed run, no values
+            if isinstance(e, BrokenProcessPool):
+                with self._lock:
+                    self._pool = None
+            result = ({"status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]}, None)
+        else:
+            if result[0].get("status") == "ok":
+                with self._lock:
+                    self._cache[key] = result
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        self._record(job, i, key, result)
+
+    def _record(self, job: _Job, i: int, key: tuple, result) -> None:
+        with self._lock:
+            if job.state != RUNNING:
+                return
+            job.results[i] = result
+            job.version += 1
+            if len(job.results) == len(job.tasks):
+                job.state, job.finished_at = DONE, time.perf_counter()
+
+    def cancel(self, job_id: str) -> bool:
+        """Stops a job: pending runs are dropped, what has finished stays visible."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state != RUNNING:
+                return False
+            job.state, job.finished_at = CANCELLED, time.perf_counter()
+            job.version += 1
+            futures = list(job.futures)
+        for f in futures:
+            f.cancel()
+        return True
+
+    def status(self, job_id: str) -> tuple[str, int, int, int, float] | None:
+        """(state, done, total, version, elapsed seconds): cheap enough for every poll."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            end = job.finished_at or time.perf_counter()
+            return job.state, len(job.results), len(job.tasks), job.version, end - job.started
+
+    def snapshot(self, job_id: str) -> Snapshot | None:
+        """The job's finished runs as frames (rebuilt only when something new arrived)."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            if job._snap is not None and job._snap.version == job.version:
+                return job._snap
+            items = sorted(job.results.items())
+            state, version = job.state, job.version
+            end = job.finished_at or time.perf_counter()
+        rows, series = [], []
+        for i, (row, ts) in items:
+            label, _sc, seed, _key = job.tasks[i]
+            rows.append({"run_id": i, "scenario": label, "seed": seed, **row})
+            if ts is not None:
+                ts = ts.copy()
+                ts.insert(0, "scenario", label)
+                ts.insert(1, "seed", seed)
+                ts.insert(0, "run_id", i)
+                series.append(ts)
+        snap = Snapshot(job.id, state, len(items), len(job.tasks), version, end - job.started,
+                        pd.DataFrame(rows), pd.concat(series, ignore_index=True) if series
+                        else pd.DataFrame(), dict(job.meta))
+        with self._lock:
+            job._snap = snap
+        return snap
+
+    def _forget_old(self) -> None:
+        finished = [k for k, j in self._jobs.items() if j.state != RUNNING]
+        while len(self._jobs) > self.max_jobs and finished:
+            self._jobs.pop(finished.pop(0), None)

@@ -1,0 +1,1 @@
+"""The dashboard's pages: each module has its path, component ids, ``layout`` and ``register``."""

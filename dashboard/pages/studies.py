@@ -1,0 +1,203 @@
+"""Studies page: open a study from the results folder and explore outcomes against parameters.
+
+A study (a sweep, a comparison or a run saved by the CLI) is opened by its id, never by a
+path; the page shows outcomes against a parameter (scatter), all runs across parameters and
+outcomes (parallel coordinates), the sensitivity indices where the study has them, and a
+summary per scheme. Filters (schemes, a parameter range) apply to every view.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from simpolicy.analysis.study_figures import (
+    outcome_scatter,
+    parallel_coordinates,
+    sensitivity_bars,
+    tidy_sensitivity,
+)
+from simpolicy.analysis.tables import summary_from_runs
+
+from .. import components as ui
+from .. import study_view as sv
+from .. import summaries as sm
+from ..data import StudyRefused
+
+PATH = "/studies"
+TITLE = "Studies"
+
+STUDY = "st-study"
+MESSAGE = "st-message"
+INFO = "st-info"
+OUTCOME = "st-outcome"
+XAXIS = "st-x"
+COLOUR = "st-colour"
+SCHEMES = "st-schemes"
+FPARAM = "st-filter-param"
+SPAN = "st-span"
+COUNT = "st-count"
+SCATTER, SCATTER_CSV, SCATTER_DL = "st-scatter", "st-scatter-csv", "st-scatter-dl"
+PARCOORDS, PARCOORDS_CSV, PARCOORDS_DL = "st-parcoords", "st-parcoords-csv", "st-parcoords-dl"
+SENS_BOX = "st-sens-box"
+SENS, SENS_CSV, SENS_DL = "st-sens", "st-sens-csv", "st-sens-dl"
+TABLE, TABLE_CSV, TABLE_DL = "st-table", "st-table-csv", "st-table-dl"
+
+
+def layout(ctx, study: str | None = None, **_query) -> html.Div:
+    """The page; ``?study=<id>`` in the address opens that study (refused if not in the folder)."""
+    listed = ctx.studies.list()
+    ids = [s["id"] for s in listed]
+    opts = [{"label": f"{s['id']} ({s['kind']}, {s['runs']} runs, {s['status']})", "value": s["id"]}
+            for s in listed]
+    value = study if study else (ids[0] if ids else None)
+    return html.Div(className="page", children=[
+        html.H2("Studies"),
+        html.P(f"Studies saved in the results folder ({ctx.studies.root}) by `simpolicy sweep`, "
+               "`compare` or `run`.", className="lead"),
+        html.Div(className="controls", children=[
+            _field("Study", dcc.Dropdown(id=STUDY, options=opts, value=value, clearable=False,
+                                         placeholder="no study in the results folder")),
+        ]),
+        html.Div(id=MESSAGE),
+        html.Div(id=INFO, className="info"),
+        html.Div(className="controls", children=[
+            _field("Outcome", dcc.Dropdown(id=OUTCOME, clearable=False)),
+            _field("Against", dcc.Dropdown(id=XAXIS, clearable=False)),
+            _field("Colour by", dcc.Dropdown(id=COLOUR, clearable=False)),
+        ]),
+        html.Div(className="controls", children=[
+            _field("Schemes", dcc.Dropdown(id=SCHEMES, multi=True)),
+            _field("Filter on", dcc.Dropdown(id=FPARAM, placeholder="no parameter filter")),
+            html.Div(className="field field-wide", children=[
+                html.Span("Range"), dcc.RangeSlider(id=SPAN, min=0, max=1, value=[0, 1], marks=None,
+                                                    tooltip={"placement": "bottom"})]),
+            html.Span(id=COUNT, className="note"),
+        ]),
+        ui.figure_card(SCATTER, SCATTER_CSV, SCATTER_DL, "Outcome against a parameter"),
+        ui.figure_card(PARCOORDS, PARCOORDS_CSV, PARCOORDS_DL, "All runs across parameters",
+                       "Drag along an axis to keep only runs in that range."),
+        html.Div(id=SENS_BOX, style={"display": "none"}, children=[
+            ui.figure_card(SENS, SENS_CSV, SENS_DL, "Sensitivity indices",
+                           "How much of the outcome's variation each parameter explains.")]),
+        html.Div(className="card", children=[
+            html.Div(className="card-head", children=[
+                html.H3("Summary per scheme"),
+                html.Button("CSV", id=TABLE_CSV, className="btn btn-small"),
+            ]),
+            html.Div(id=TABLE, className="table-wrap"),
+            dcc.Download(id=TABLE_DL),
+        ]),
+    ])
+
+
+FILTERS = (State(SCHEMES, "value"), State(FPARAM, "value"), State(SPAN, "value"))
+
+
+def _field(text: str, control) -> html.Label:
+    return html.Label(className="field", children=[html.Span(text), control])
+
+
+def register(app: dash.Dash, ctx) -> None:
+    """Callbacks: open a study, set the filter range, draw, downloads."""
+
+    @app.callback(Output(MESSAGE, "children"), Output(INFO, "children"),
+                  Output(OUTCOME, "options"), Output(OUTCOME, "value"),
+                  Output(XAXIS, "options"), Output(XAXIS, "value"),
+                  Output(COLOUR, "options"), Output(COLOUR, "value"),
+                  Output(SCHEMES, "options"), Output(SCHEMES, "value"),
+                  Output(FPARAM, "options"), Output(FPARAM, "value"),
+                  Input(STUDY, "value"))
+    def _open(study_id):
+        if not study_id:
+            return (html.P("No study yet: run `simpolicy sweep SPEC.yaml` or `simpolicy compare ...`."),
+                    None, *[[], None] * 5)
+        try:
+            study = ctx.studies.load(study_id)
+        except (StudyRefused, OSError, ValueError) as e:
+            return html.P(str(e), className="warn", role="alert"), None, *[[], None] * 5
+        runs = study["runs"]
+        params, outs = sv.parameters(runs), sv.outcomes(runs)
+        schemes = sorted(set(runs["scenario"])) if "scenario" in runs else []
+        x = [{"label": "Scheme", "value": "scenario"}] + sv.options(params)
+        colour = [{"label": "Scheme", "value": "scenario"}] + sv.options(params + outs)
+        outcome = "adopters" if "adopters" in outs else (outs[0] if outs else None)
+        return (None, [html.P(line) for line in sv.describe(study)], sv.options(outs), outcome,
+                x, params[0] if params else "scenario", colour, "scenario",
+                [{"label": s, "value": s} for s in schemes], schemes, sv.options(params), None)
+
+    @app.callback(Output(SPAN, "min"), Output(SPAN, "max"), Output(SPAN, "value"), Output(SPAN, "step"),
+                  Input(FPARAM, "value"), State(STUDY, "value"))
+    def _span(param, study_id):
+        try:
+            span = sv.span_of(ctx.studies.load(study_id)["runs"], param) if study_id else None
+        except (StudyRefused, OSError, ValueError):
+            span = None
+        if span is None:
+            return 0, 1, [0, 1], 0.01
+        lo, hi = span
+        return lo, hi, [lo, hi], (hi - lo) / 100 or 1
+
+    @app.callback(Output(SCATTER, "figure"), Output(PARCOORDS, "figure"), Output(SENS, "figure"),
+                  Output(SENS_BOX, "style"), Output(TABLE, "children"), Output(COUNT, "children"),
+                  Input(STUDY, "value"), Input(OUTCOME, "value"), Input(XAXIS, "value"),
+                  Input(COLOUR, "value"),
+                  Input(SCHEMES, "value"), Input(FPARAM, "value"), Input(SPAN, "value"))
+    def _draw(study_id, outcome, x, colour, schemes, fparam, span):
+        try:
+            study = ctx.studies.load(study_id) if study_id and outcome else None
+        except (StudyRefused, OSError, ValueError):
+            study = None
+        if study is None:
+            blank = ui.empty_figure("Open a study")
+            return blank, blank, blank, {"display": "none"}, None, ""
+        return draw(study, outcome, x, colour, schemes, fparam, span)
+
+    def _filtered(study_id, schemes, fparam, span):
+        study = ctx.studies.load(study_id)
+        return study, sv.filter_runs(study["runs"], schemes, fparam, span)
+
+    @app.callback(Output(SCATTER_DL, "data"), Input(SCATTER_CSV, "n_clicks"), State(STUDY, "value"),
+                  *FILTERS, prevent_initial_call=True)
+    def _runs_csv(_n, study_id, schemes, fparam, span):
+        _, df = _filtered(study_id, schemes, fparam, span)
+        return ui.csv_download(df, f"{study_id}_runs.csv")
+
+    @app.callback(Output(PARCOORDS_DL, "data"), Input(PARCOORDS_CSV, "n_clicks"), State(STUDY, "value"),
+                  State(OUTCOME, "value"), *FILTERS, prevent_initial_call=True)
+    def _parcoords_csv(_n, study_id, outcome, schemes, fparam, span):
+        _, df = _filtered(study_id, schemes, fparam, span)
+        cols = [c for c in ("run_id", "scenario", "seed", *sv.parallel_dims(df, outcome), outcome) if c in df]
+        return ui.csv_download(df[list(dict.fromkeys(cols))], f"{study_id}_parallel.csv")
+
+    @app.callback(Output(SENS_DL, "data"), Input(SENS_CSV, "n_clicks"), State(STUDY, "value"),
+                  prevent_initial_call=True)
+    def _sens_csv(_n, study_id):
+        return ui.csv_download(tidy_sensitivity(ctx.studies.load(study_id)["sensitivity"]),
+                               f"{study_id}_sensitivity.csv")
+
+    @app.callback(Output(TABLE_DL, "data"), Input(TABLE_CSV, "n_clicks"), State(STUDY, "value"),
+                  *FILTERS, prevent_initial_call=True)
+    def _table_csv(_n, study_id, schemes, fparam, span):
+        _, df = _filtered(study_id, schemes, fparam, span)
+        return ui.csv_download(sm.outcome_table_csv(summary_from_runs(df)) if len(df) else df,
+                               f"{study_id}_summary.csv")
+
+
+def draw(study: dict, outcome, x, colour, schemes, fparam, span) -> tuple:
+    """Figures, sensitivity visibility, summary table and a count for the filtered runs."""
+    runs = study["runs"]
+    df = sv.filter_runs(runs, schemes, fparam, span)
+    count = f"{len(df)} of {len(sv.ok_runs(runs))} finished runs shown"
+    if df.empty or outcome not in df:
+        blank = ui.empty_figure("No run matches the filters")
+        return blank, blank, blank, {"display": "none"}, None, count
+    scatter = outcome_scatter(df, x or "scenario", outcome, colour or "scenario")
+    parcoords = parallel_coordinates(df, sv.parallel_dims(df, outcome), outcome)
+    sens = tidy_sensitivity(study["sensitivity"])
+    has_sens = not sens.empty and (outcome in set(sens["outcome"]) or set(sens["outcome"]) == {""})
+    sens_fig = sensitivity_bars(sens, outcome) if has_sens else ui.empty_figure()
+    summary = summary_from_runs(df) if "scenario" in df else sm.summarise(df)
+    schemes_now = list(dict.fromkeys(df["scenario"])) if "scenario" in df else []
+    table = ui.table(sm.outcome_table(summary, schemes_now, [outcome]))
+    return scatter, parcoords, sens_fig, {"display": "block" if has_sens else "none"}, table, count

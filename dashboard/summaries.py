@@ -1,0 +1,138 @@
+"""Pure pandas helpers that turn finished runs into what the compare and what-if pages show.
+
+They take the frames of a job snapshot (one row per run with outcomes and ``cf_*``; monthly
+series) and return tidy frames; the figures come from ``simpolicy.analysis.figures``. No
+Dash here, so each helper is tested on its own.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from simpolicy.analysis.labels import label, unit
+from simpolicy.analysis.tables import outcome_columns, summary_from_runs
+from simpolicy.outcomes import OUTCOMES
+
+from .components import fmt
+
+# The monthly series a reader can pick, and the question each answers.
+SERIES = {
+    "adopters": "Adoption: buyers that adopted a new solution",
+    "adoptions": "Scaling: adoptions of new solutions (all buyers)",
+    "followers": "Spread: adoptions by buyers other than the developer",
+    "projects_funded": "Projects funded by the scheme",
+    "programme_spend_eur": "Public money paid by the scheme",
+}
+# The three numbers that say whether a scheme is worth its money.
+KEY_FIGURES = (
+    ("additional_adoptions", "Additional adopters", "buyers that adopted because of the scheme"),
+    ("deadweight_share", "Deadweight", "funded projects that would have happened anyway"),
+    ("public_eur_per_adoption", "Public money per additional adopter",
+     "programme money / additional adopters"),
+)
+DIFFERENCE_OUTCOMES = ("adopters", "followers", "solutions_scaled", "projects_funded",
+                       "projects_completed", "programme_spend_eur")
+COUNT_UNITS = ("buyers", "projects", "adoptions", "solutions")
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Tidy intervals per scheme (outcomes, counterfactual, difference) from finished runs."""
+    if runs.empty or "status" not in runs or not (runs["status"] == "ok").any():
+        return pd.DataFrame(columns=["scenario", "kind", "outcome", "mean", "p05", "p95",
+                                     "ci_low", "ci_high", "n"])
+    return summary_from_runs(runs[runs["status"] == "ok"])
+
+
+def cell(iv: pd.Series | dict | None, u: str) -> str:
+    """'mean [p05 – p95]' for a table cell."""
+    if iv is None:
+        return "–"
+    m, lo, hi = iv["mean"], iv["p05"], iv["p95"]
+    if isinstance(m, float) and math.isnan(m):
+        return "–"
+    return f"{fmt(m, u)} [{fmt(lo, u)} – {fmt(hi, u)}]"
+
+
+def _lookup(summary: pd.DataFrame) -> dict:
+    return {(r.scenario, r.kind, r.outcome): r._asdict() for r in summary.itertuples(index=False)}
+
+
+def outcome_table(summary: pd.DataFrame, schemes: list[str], outcomes: list[str] | None = None,
+                  ) -> pd.DataFrame:
+    """Every outcome as a row; per scheme its mean [90 % of runs] and the difference to no scheme."""
+    if summary.empty:
+        return pd.DataFrame()
+    look = _lookup(summary)
+    names = outcomes or [o for o in dict.fromkeys(summary["outcome"])]
+    rows = []
+    for o in names:
+        u = unit(o)
+        row = {"outcome": label(o) + (f" ({'%' if u == 'share' else u})" if u else "")}
+        for s in schemes:
+            row[s] = cell(look.get((s, "outcomes", o)), u)
+            row[f"{s}: vs no scheme"] = cell(look.get((s, "difference", o)), u)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def outcome_table_csv(summary: pd.DataFrame) -> pd.DataFrame:
+    """The same numbers as plain columns for a spreadsheet (one row per scheme, kind, outcome)."""
+    if summary.empty:
+        return summary
+    out = summary.copy()
+    out.insert(3, "label", [label(o) for o in out["outcome"]])
+    out.insert(4, "unit", [unit(o) for o in out["outcome"]])
+    return out
+
+
+def key_figures(summary: pd.DataFrame, schemes: list[str]) -> list[dict]:
+    """Per scheme the key figures: value text, interval text and what it means."""
+    look = _lookup(summary) if not summary.empty else {}
+    out = []
+    for s in schemes:
+        items = []
+        for name, title, meaning in KEY_FIGURES:
+            iv = look.get((s, "outcomes", name))
+            u = unit(name)
+            value = fmt(iv["mean"], u) if iv else "–"
+            rng = f"90 % of runs: {fmt(iv['p05'], u)} – {fmt(iv['p95'], u)}" if iv else ""
+            if iv and name == "public_eur_per_adoption" and not math.isfinite(iv["mean"]):
+                rng = "no additional adopters in these runs"
+            items.append({"title": title, "value": value, "range": rng, "meaning": meaning})
+        out.append({"scheme": s, "items": items})
+    return out
+
+
+def per_100_buyers(ts: pd.DataFrame, buyers: dict[str, int], series: str) -> pd.DataFrame:
+    """Monthly series scaled to 100 buyers of each scheme's population (countries differ in size)."""
+    if ts.empty or series not in ts:
+        return ts
+    out = ts.copy()
+    factor = out["scenario"].map(lambda s: 100.0 / buyers[s] if buyers.get(s) else math.nan)
+    for col in (series, f"{series}_counterfactual"):
+        if col in out:
+            out[col] = out[col] * factor
+    return out
+
+
+def bands_csv(ts: pd.DataFrame, series: str) -> pd.DataFrame:
+    """The curves' numbers: mean and 90 % band per scheme and month."""
+    from simpolicy.analysis.tables import band_frame
+
+    return band_frame(ts, series)
+
+
+def difference_outcomes(summary: pd.DataFrame) -> list[str]:
+    """The outcomes worth a difference panel, present and defined in these runs."""
+    if summary.empty:
+        return []
+    present = set(summary.loc[summary["kind"] == "difference", "outcome"])
+    return [o for o in DIFFERENCE_OUTCOMES if o in present]
+
+
+def outcome_options(runs: pd.DataFrame) -> list[dict]:
+    """Dropdown options for every outcome present, labelled for readers."""
+    cols = outcome_columns(runs) if not runs.empty else list(OUTCOMES)
+    return [{"label": label(c), "value": c} for c in cols]
