@@ -71,6 +71,19 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; border-top: 1p
 """
 
 
+# Figures are laid out for the screen; before printing they are re-laid out to the page width
+# (and back afterwards), so nothing is cut off on A4.
+PRINT_JS = """
+(function () {
+  function resizeAll() {
+    document.querySelectorAll('.js-plotly-plot').forEach(function (el) { Plotly.Plots.resize(el); });
+  }
+  window.addEventListener('beforeprint', resizeAll);
+  window.addEventListener('afterprint', resizeAll);
+})();
+"""
+
+
 def figure(fig: go.Figure, fig_id: str, caption: str = "") -> str:
     """A figure as an HTML block: its div, the ``Plotly.newPlot`` call and a caption."""
     body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"{fig_id}-plot",
@@ -127,6 +140,7 @@ def page(title: str, subtitle: str, toc: list[tuple[str, str]], body: str, foote
 {body}
 <footer>{footer}</footer>
 </main>
+<script type="text/javascript">{PRINT_JS}</script>
 </body>
 </html>
 """

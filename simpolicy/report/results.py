@@ -78,7 +78,15 @@ def headline(part: ReportData, colours: dict[str, str], pid: str, sink: Sink) ->
             continue
         rows.append([esc(label(o))] + [_cell(t.loc[lab]) if lab in t.index else "–" for lab in labels])
     heads = ["outcome"] + labels
+    failed = int((part.runs["status"] != "ok").sum()) if "status" in part.runs else 0
+    warn = (f'<p class="callout"><strong>{failed} run(s) failed</strong>; their errors are stored in '
+            "the results folder. Every number here uses the successful runs only.</p>" if failed else "")
+    status = part.manifest.get("status")
+    if status and status != "complete":
+        warn += (f'<p class="callout">These results are <strong>{esc(str(status))}</strong>, not complete '
+                 "(an interrupted study finishes with <code>simpolicy sweep SPEC --resume</code>).</p>")
     body = [
+        warn,
         "<p>Mean over replications, with the 90 % interval below it; Δ is the difference to the "
         "same runs without the scheme, with its 90 % interval. Measures that are already relative "
         "to no scheme (additional adopters, deadweight, money per adopter, leverage) carry no Δ.</p>",
