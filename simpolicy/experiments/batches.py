@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import os
 import socket
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simpolicy.experiments.replicate import RunTask, run_task
@@ -62,7 +64,8 @@ def run_batch(batch: Batch) -> dict:
                    "status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]}
             ts = None
         else:
-            row, ts = run_task(RunTask(t.run_id, t.label, sc, t.seed, params), bool(batch.timeseries))
+            with _releasing_models():
+                row, ts = run_task(RunTask(t.run_id, t.label, sc, t.seed, params), bool(batch.timeseries))
         row.pop("traceback", None)
         row.update(study_id=batch.study_id, point=t.point, replication=t.replication,
                    elapsed_s=time.perf_counter() - t0, worker=worker)
@@ -74,6 +77,34 @@ def run_batch(batch: Batch) -> dict:
             series.append(ts)
     return {"rows": rows, "timeseries": series}
 
+
+_RUN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _releasing_models():
+    """Lets the models of a finished run be freed (Mesa 3.3 keeps every model alive).
+
+    ``mesa.Agent._ids`` is a class-level dict keyed by model (mesa issue #3179, fixed after
+    3.3.1), so without this a worker's memory grows by megabytes per run. The lock keeps a
+    run from dropping the counter of a model another thread is still building.
+    """
+    try:
+        from mesa import Agent
+    except ImportError:  # pragma: no cover - mesa is a dependency
+        yield
+        return
+    ids = getattr(Agent, "_ids", None)
+    if not isinstance(ids, dict):
+        yield
+        return
+    with _RUN_LOCK:
+        before = set(ids)
+        try:
+            yield
+        finally:
+            for model in set(ids) - before:
+                ids.pop(model, None)
 
 
 class BatchSizer:
