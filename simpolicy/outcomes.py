@@ -28,7 +28,7 @@ OUTCOMES = (
 EXTRA = (
     "buyers_in_scheme", "substantial_innovations", "abort_share_rushed",
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
-    "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp",
+    "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
 )
 
 
@@ -55,6 +55,8 @@ def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
     developed = [s for s in m.diffusion.solutions if s.origin == "developed"]
     in_run = _adoptions_by_solution(m)
     reach = [len(in_run.get(s.id, ())) for s in developed]
+    scheme_made = [len(in_run.get(p.solution, ())) for p in m.projects
+                   if p.solution >= 0 and (p.funded or p.joint)]
     scaled = [months for months in in_run.values() if len(months) >= 3]
     spread = [sorted(months)[2] - sorted(months)[0] for months in scaled]
     old = [p for p in m.projects if 0 <= p.completed_month <= m.months - STUCK_AGE_MONTHS]
@@ -100,6 +102,7 @@ def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
         "solutions_unscaled": len(in_run) - len(scaled),
         "diffusion_grants": led.diffusion_grants,
         "joint_processes": led.joint_processes,
+        "adoptions_per_scheme_solution": float(np.mean(scheme_made)) if scheme_made else NAN,
         "contracts_per_pcp": ratio(sum(p.contracts for p in dev_projects if p.pcp or p.partnership),
                                    sum(1 for p in dev_projects if p.pcp or p.partnership)),
         "budget_granted_eur": granted_all,

@@ -14,6 +14,8 @@ def register(sub) -> None:
     p.add_argument("--reps", type=int, default=30, help="replications per pattern scenario")
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--only", help="comma-separated pattern ids, e.g. P1,P4")
+    p.add_argument("--set", action="append", default=[], metavar="behaviour.NAME=VALUE",
+                   help="try other behavioural parameters against the patterns")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--fit", type=int, metavar="N", help="rerun the search with N candidates")
@@ -33,8 +35,12 @@ def cmd_calibrate(args) -> int:
                    log=lambda m: print(m, file=sys.stderr))
         print(best.head(5).to_string())
         return 0
+    from simpolicy.scenario.loader import load_behaviour, parse_sets
+
     only = args.only.split(",") if args.only else None
-    res = check(args.reps, workers, only=only)
+    sets = {k.removeprefix("behaviour."): v for k, v in parse_sets(args.set).items()}
+    load_behaviour(sets)  # bad names or values are reported like a bad file
+    res = check(args.reps, workers, only=only, behaviour=sets)
     if args.json:
         print(to_json({"reps": args.reps, "patterns": res}))
     else:

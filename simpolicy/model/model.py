@@ -44,6 +44,10 @@ class PolicyModel(mesa.Model):
         self.relevance = rng_pop.random((self.buyers.n, n_chal)) < self.behaviour.relevance_share
         self.suppliers_by_theme = [np.flatnonzero(self.suppliers.theme == t)
                                    for t in range(len(self.theme_names))]
+        # a buyer's needs cost dev_cost_eur at the reference budget and scale with its
+        # budget, the same rule in every country so that any scheme fits any population
+        ratio = self.buyers.budget / self.behaviour.reference_budget_eur
+        self.size_scales = np.clip(ratio ** self.behaviour.size_exponent, 0.05, 5.0)
         self.buyer_agents = [Buyer(self, i) for i in range(self.buyers.n)]
         self.supplier_agents = [Supplier(self, i) for i in range(self.suppliers.n)]
         self.programme = Programme(self)
@@ -276,7 +280,7 @@ class PolicyModel(mesa.Model):
 
     def size_scale(self, row: int) -> float:
         """How a buyer's project sizes scale with its budget (larger buyers, larger needs)."""
-        return min(3.0, max(0.3, float(self.buyers.budget[row] / max(self.needs.median_budget, 1.0)) ** 0.3))
+        return float(self.size_scales[row])
 
     def adopted_mask(self, sol: Solution) -> np.ndarray:
         return self.diffusion.adopted_matrix()[sol.id]

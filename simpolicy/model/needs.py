@@ -29,9 +29,8 @@ class NeedSource:
     def __init__(self, model: PolicyModel, rng: np.random.Generator):
         self.model, self.rng = model, rng
         b, pop = model.behaviour, model.scenario.population
-        budgets = model.buyers.budget
-        self.median_budget = float(np.median(budgets)) if len(budgets) else 1.0
-        size = np.clip((budgets / max(self.median_budget, 1.0)) ** 0.4, 0.2, 5)
+        # larger buyers have more to renew: needs grow with budget, less than in proportion
+        size = np.clip((model.buyers.budget / b.reference_budget_eur) ** 0.4, 0.05, 5)
         self.rate = b.need_rate_per_year / 12 * size
         w = np.array([pop.themes[t] for t in model.theme_names], dtype=float)
         self.theme_p = w / w.sum()
@@ -117,10 +116,21 @@ class NeedSource:
         """Buyers named in a tender as followers: others concerned by the same challenge."""
         m = self.model
         rng = np.random.default_rng([m.seed, need.id, 2])
-        cands = np.flatnonzero(m.relevance[:, need.challenge])
+        cands = self.interested(need.challenge)
         cands = cands[cands != need.buyer]
         named = rng.choice(cands, size=min(k, len(cands)), replace=False) if len(cands) else []
         return sorted(set(existing) | {int(x) for x in named})
+
+    def interested(self, challenge: int) -> np.ndarray:
+        """Buyers concerned by a challenge that could pay for a solution from a year's budget.
+
+        Only they join a joint process or ask to be named as followers: a buyer joins a
+        procurement it means to buy from.
+        """
+        m, b = self.model, self.model.behaviour
+        concerned = np.flatnonzero(m.relevance[:, challenge])
+        price = b.dev_cost_eur * b.purchase_cost_multiple * m.size_scales[concerned]
+        return concerned[price <= m.buyers.budget[concerned]]
 
     def joint_processes(self) -> None:
         """Joint processes gather one challenge from several buyers (Norway's LUP)."""
@@ -130,7 +140,7 @@ class NeedSource:
             theme = int(rng.choice(len(self.theme_p), p=self.theme_p))
             cpt = m.behaviour.challenges_per_theme
             challenge = theme * cpt + int(rng.integers(cpt))
-            concerned = np.flatnonzero(m.relevance[:, challenge])
+            concerned = self.interested(challenge)
             aware = concerned[rng.random(len(concerned)) < m.buyers.awareness[concerned]]
             if len(aware) == 0:
                 continue

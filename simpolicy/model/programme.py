@@ -92,13 +92,20 @@ class Programme(mesa.Agent):
                 st.pending.append(Application(decision.need, st, amount, score, decision))
 
     def score(self, need: Need, costs: dict[str, float], st: InstrumentState) -> float:
-        """The panel's score in [0, 1]: capability, value for money and the purchase plan."""
+        """The panel's score in [0, 1]: capability, value for money, plan and novelty.
+
+        A realistic implementation plan weighs heavily in some panels (Flanders); others
+        score the innovation degree (Austria: 50 %), which a product already used by other
+        public buyers lacks.
+        """
         b = self.model.buyers
         value = min(1.0, need.value / max(1.0, sum(costs.values())) / 3)
         plan = self.model.plans_purchase(need)
-        w = st.spec.implementation_plan_weight
-        raw = 0.4 * b.capability[need.buyer] + 0.3 * value + 0.3 * need.u[U_SCORE] + w * plan
-        return raw / (1 + w)
+        novelty = 1.0 if self.model.diffusion.in_use(need.challenge) is None else 0.2
+        w, wi = st.spec.implementation_plan_weight, st.spec.innovation_weight
+        raw = (0.4 * b.capability[need.buyer] + 0.3 * value + 0.3 * need.u[U_SCORE]
+               + w * plan + wi * novelty)
+        return raw / (1 + w + wi)
 
     def run_calls(self, month: int) -> list[Decision]:
         """Closes the calls due this month; returns the decisions that are now complete."""

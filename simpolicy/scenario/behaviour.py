@@ -19,6 +19,8 @@ class Behaviour(Strict):
     need_rate_per_year: float = Field(0.35, ge=0, le=20, description="needs a year, median buyer")
     challenges_per_theme: int = Field(25, ge=1, le=500, description="distinct challenges per theme")
     relevance_share: float = Field(0.25, ge=0, le=1, description="share of buyers a challenge concerns")
+    reference_budget_eur: float = Field(500_000, gt=0, description="budget whose needs cost dev_cost_eur")
+    size_exponent: float = Field(0.6, ge=0, le=1.5, description="elasticity of project size to budget")
     dev_cost_eur: float = Field(400_000, gt=0, description="median development cost of a new solution")
     cost_sd_log: float = Field(0.8, ge=0, le=3)
     value_multiple: float = Field(1.6, gt=0, le=20, description="median value of a need / its cost")

@@ -126,6 +126,9 @@ class Instrument(Strict):
     selection: SelectionRule = "first_come"
     min_score: float = Field(0.0, ge=0, le=1, description="panel's minimum score")
     implementation_plan_weight: float = Field(0.0, ge=0, le=1)
+    innovation_weight: float = Field(
+        0.0, ge=0, le=1, description="panel weight of the solution's novelty to public buyers"
+    )
     follower_rights: bool = False
     max_followers: int = Field(0, ge=0, le=1000)
     paid_to: Literal["buyer", "supplier"] = "buyer"
