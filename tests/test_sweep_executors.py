@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 from test_sweep_support import digest, rows, write_spec
 
-from simpolicy.experiments.executors import InlineExecutor, map_runs
+from simpolicy.experiments.executors import InlineExecutor, LocalExecutor, map_runs
 from simpolicy.experiments.study import plan_study, run_study
 from simpolicy.results import load
 
@@ -65,6 +67,25 @@ def test_load_reads_a_study_back(one_worker):
     ts = data["timeseries"]
     assert set(ts["run_id"]) == set(range(8)) and {"month", "adopters"} <= set(ts.columns)
     assert data["sensitivity"].empty
+
+
+def test_local_executor_with_threads_uses_forkserver():
+    """Forking a process that has threads can deadlock, so the pool then uses forkserver."""
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        ex = LocalExecutor(2)
+        assert ex.pool._mp_context.get_start_method() == "forkserver"
+        futs = {ex.submit(abs, -i) for i in range(4)}
+        results = set()
+        while futs:
+            done, futs = ex.wait_first(futs)
+            results |= {f.result() for f in done}
+        ex.close()
+        assert results == {0, 1, 2, 3}
+    finally:
+        stop.set()
 
 
 def test_inline_executor_and_map_runs_keep_order():

@@ -143,11 +143,11 @@ class _ProgressBar:
         self.t0 = None
 
     def __enter__(self):
-        self.progress.start()
-        return self
+        return self  # started by the first update, after the workers exist (no thread at fork)
 
     def __exit__(self, *exc):
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
         return False
 
     def update(self, done: int, total: int, failed: int) -> None:
@@ -155,6 +155,7 @@ class _ProgressBar:
 
         now = time.perf_counter()
         if self.task is None:
+            self.progress.start()
             self.task = self.progress.add_task("study", total=total, completed=done, rate="-", failed="")
             self.start_done, self.t0 = done, now
         rate = (done - self.start_done) / (now - self.t0) if now > self.t0 else 0.0

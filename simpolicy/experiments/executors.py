@@ -15,6 +15,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 
@@ -53,23 +55,35 @@ class InlineExecutor:
         pass
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the study cleanly."""
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the parent, which stops the study cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _context(preload: tuple[str, ...]):
+    """Fork while this process has one thread (Linux: workers start at once, nothing to
+    import); otherwise forkserver, which is safe with threads and imports ``preload`` once."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver")
+    if preload:
+        ctx.set_forkserver_preload(list(preload))
+    return ctx
 
 
 class LocalExecutor:
-    """Local worker processes (forkserver: safe with threads, imports paid once)."""
+    """Local worker processes, started when the executor is made (before any thread is)."""
 
     name = "local"
 
     def __init__(self, workers: int, preload: tuple[str, ...] = ()):
         self.capacity = max(1, workers)
-        ctx = mp.get_context("forkserver")
-        if preload:
-            ctx.set_forkserver_preload(list(preload))
+        ctx = _context(preload)
         self.pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=ctx,
-                                        initializer=_ignore_sigint)
+                                        initializer=_worker_signals)
+        if ctx.get_start_method() == "fork":
+            self.pool.submit(int).result()  # forks every worker now, while single-threaded
 
     def submit(self, fn, arg) -> Future:
         return self.pool.submit(fn, arg)

@@ -1,0 +1,191 @@
+"""Benchmarks of studies: parallel speed-up, Dask, memory that does not grow, common random numbers.
+
+Ratios only (absolute times depend on the machine and on what else runs on it):
+
+- ``speedup_2_local``: wall time of a study on 1 local worker / on 2 (goal >= 1.8 on 2 cores);
+  ``parallelism_*`` is the sum of the runs' own times / the study's wall time, i.e. how many
+  workers were kept busy: it separates the executor's overhead from a machine whose cores
+  are shared with other work (see ``load_average_*``);
+- ``speedup_dask_2``: 1 local worker / a Dask loopback cluster of 2 single-thread workers
+  (goal >= 1.7; the cluster is started before timing, as a long-lived cluster would be);
+- ``memory_ratio``: peak resident memory of a 2,000-run study / a 200-run study, both on one
+  worker in one process so that every byte is counted (goal <= 1.2);
+- ``crn_width_ratio``: 90 % interval width of a design difference with independent seeds /
+  with common random numbers, at the same number of runs (goal >= 3), per outcome.
+
+Run:  .venv/bin/python benchmarks/bench_studies.py [--quick]
+It prints JSON and writes benchmarks/results_studies.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results_studies.json"
+
+SPEED = """\
+name: bench_speed
+scenarios: [flanders]
+design: grid
+replications: {reps}
+base_seed: 1
+fixed: {{horizon_years: 1}}
+parameters:
+  scheme.instruments.pio_development_open.rate: {{levels: [0.3, 0.5, 0.7]}}
+"""
+MEMORY = """\
+name: bench_memory_{runs}
+scenarios: [lithuania]
+design: lhs
+samples: {points}
+replications: 10
+base_seed: 1
+fixed: {{horizon_years: 0.25}}
+parameters:
+  scheme.instruments.pcp_lt.rate: {{low: 0.3, high: 0.9}}
+  behaviour.risk_aversion: {{low: 0.5, high: 3.0}}
+"""
+CRN = """\
+name: bench_crn_{crn}
+scenarios: [denmark_copi_proposal]
+design: grid
+replications: {reps}
+base_seed: 1
+common_random_numbers: {crn}
+fixed: {{horizon_years: 3}}
+parameters:
+  scheme.instruments.value_chain.rate: {{levels: [0.4, 0.6]}}
+"""
+CRN_OUTCOMES = ("adopters", "additional_adoptions", "projects_funded", "projects_started", "followers",
+                "buyers_innovating", "programme_spend_eur")
+PEAK_RSS = """\
+import resource, sys
+from simpolicy.experiments.study import plan_study, run_study
+res = run_study(plan_study(sys.argv[1]), sys.argv[2], workers=1, notify=lambda m: None)
+assert res.complete and res.done == int(sys.argv[3]), (res.done, sys.argv[3])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def parallelism(out: Path, wall: float) -> float:
+    """Workers kept busy on average: the runs' own times over the study's wall time."""
+    return round(float(pd.read_parquet(out / "parts")["elapsed_s"].sum()) / wall, 2)
+
+
+def sweep(spec: Path, out: Path, *args: str) -> float:
+    """Runs ``simpolicy sweep`` in a fresh process; returns the study's own wall time (s)."""
+    cmd = [sys.executable, "-m", "simpolicy.cli.main", "sweep", str(spec), "--out", str(out), "--json", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-500:]}")
+    return float(json.loads(r.stdout)["elapsed_s"])
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    p = folder / f"{name}.yaml"
+    p.write_text(text)
+    return p
+
+
+def bench_speed(tmp: Path, reps: int) -> dict:
+    spec = write(tmp, "speed", SPEED.format(reps=reps))
+    one = sweep(spec, tmp / "speed1", "--workers", "1")
+    two = sweep(spec, tmp / "speed2", "--workers", "2")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        dask = sweep(spec, tmp / "speed_dask", "--scheduler", cluster.scheduler_address)
+    runs = 3 * reps
+    return {"runs": runs, "seconds_1_local": round(one, 2), "seconds_2_local": round(two, 2),
+            "seconds_dask_2": round(dask, 2), "speedup_2_local": round(one / two, 2),
+            "speedup_dask_2": round(one / dask, 2),
+            "parallelism_1_local": parallelism(tmp / "speed1", one),
+            "parallelism_2_local": parallelism(tmp / "speed2", two),
+            "parallelism_dask_2": parallelism(tmp / "speed_dask", dask)}
+
+
+def peak_rss_kib(spec: Path, out: Path, runs: int) -> int:
+    r = subprocess.run([sys.executable, "-c", PEAK_RSS, str(spec), str(out), str(runs)],
+                       capture_output=True, text=True, cwd=ROOT, check=False)
+    if r.returncode != 0:
+        raise SystemExit(f"memory run failed: {r.stderr[-500:]}")
+    return int(r.stdout.split()[-1])
+
+
+def bench_memory(tmp: Path, small_runs: int) -> dict:
+    small, big = small_runs, small_runs * 10
+    specs = [write(tmp, f"mem_{n}", MEMORY.format(runs=n, points=n // 10)) for n in (small, big)]
+    a = peak_rss_kib(specs[0], tmp / "m1", small)
+    b = peak_rss_kib(specs[1], tmp / "m2", big)
+    return {"runs_small": small, "runs_big": big, "peak_rss_mib_small": round(a / 1024, 1),
+            "peak_rss_mib_big": round(b / 1024, 1), "memory_ratio": round(b / a, 3)}
+
+
+def width(df: pd.DataFrame, outcome: str, paired: bool) -> float:
+    """90 % interval width of mean(point 1) - mean(point 0)."""
+    a = df[df["point"] == 0].sort_values("replication")[outcome].to_numpy()
+    b = df[df["point"] == 1].sort_values("replication")[outcome].to_numpy()
+    n = len(a)
+    if paired:
+        return float(2 * stats.t.ppf(0.95, n - 1) * np.std(b - a, ddof=1) / np.sqrt(n))
+    se = np.sqrt(np.var(a, ddof=1) / n + np.var(b, ddof=1) / n)
+    return float(2 * stats.t.ppf(0.95, 2 * n - 2) * se)
+
+
+def bench_crn(tmp: Path, reps: int) -> dict:
+    frames = {}
+    for crn in ("true", "false"):
+        spec = write(tmp, f"crn_{crn}", CRN.format(crn=crn, reps=reps))
+        sweep(spec, tmp / f"crn_{crn}", "--workers", "2")
+        frames[crn] = pd.read_parquet(tmp / f"crn_{crn}" / "parts")
+    ratios = {}
+    for o in CRN_OUTCOMES:
+        w_crn, w_ind = width(frames["true"], o, True), width(frames["false"], o, False)
+        ratios[o] = round(w_ind / w_crn, 2) if w_crn > 0 else None
+    return {"runs_each": 2 * reps, "design_difference": "value_chain.rate 0.6 vs 0.4, CO-PI, 3 years",
+            "crn_width_ratio": ratios["adopters"], "crn_width_ratio_by_outcome": ratios}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller studies (noisier ratios)")
+    args = ap.parse_args(argv)
+    q = args.quick
+    load_before = os.getloadavg()
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="bench-studies-") as d:
+        tmp = Path(d)
+        result = {
+            "speed": bench_speed(tmp, reps=20 if q else 80),
+            "memory": bench_memory(tmp, small_runs=200),
+            "crn": bench_crn(tmp, reps=15 if q else 30),
+        }
+    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                         "load_average_before": [round(x, 2) for x in load_before],
+                         "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                         "total_seconds": round(time.time() - t0, 1)}
+    result["command"] = ".venv/bin/python benchmarks/bench_studies.py" + (" --quick" if q else "")
+    result["goals"] = {"speedup_2_local": ">= 1.8", "speedup_dask_2": ">= 1.7", "memory_ratio": "<= 1.2",
+                       "crn_width_ratio": ">= 3"}
+    text = json.dumps(result, indent=2)
+    print(text)
+    OUT.write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
