@@ -46,7 +46,7 @@ def simulate_one(scenario: Scenario, seed: int) -> tuple[dict, pd.DataFrame | No
 
 def _warm() -> bool:
     """Imports the model in a worker so the first real run does not pay for it."""
-    import simpolicy.simulate  # noqa: F401
+    import simpolicy.core  # noqa: F401
 
     return True
 

@@ -63,6 +63,17 @@ def filter_runs(runs: pd.DataFrame, scenarios: list[str] | None, parameter: str 
     return df
 
 
+def default_outcome(outs: list[str], sensitivity: pd.DataFrame, preferred: str = "adopters") -> str | None:
+    """Adopters, unless the study has sensitivity indices for other outcomes only (show those)."""
+    from simpolicy.analysis.study_figures import tidy_sensitivity
+
+    sens = tidy_sensitivity(sensitivity)
+    with_indices = [o for o in outs if o in set(sens.loc[sens["value"].fillna(0) != 0, "outcome"])]
+    if with_indices and preferred not in with_indices:
+        return with_indices[0]
+    return preferred if preferred in outs else (outs[0] if outs else None)
+
+
 def parallel_dims(runs: pd.DataFrame, outcome: str) -> list[str]:
     """Axes of the parallel coordinates: the parameters, or headline outcomes if none were swept."""
     params = parameters(runs)

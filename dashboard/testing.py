@@ -111,6 +111,21 @@ def severe_logs(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 
 
+PENDING_JS = """
+if (!window.store) { return -1; }
+var state = window.store.getState();
+if (state.pendingCallbacks) { return state.pendingCallbacks.length; }
+var cbs = Object.assign({}, state.callbacks);
+delete cbs.stored; delete cbs.completed;
+return [].concat.apply([], Object.values(cbs)).length;
+"""
+
+
+def pending_callbacks(driver) -> int:
+    """Callbacks the Dash renderer has requested or is applying (-1 before Dash has started)."""
+    return driver.execute_script(PENDING_JS)
+
+
 def trace_names(driver, graph_id: str) -> list[str]:
     """Names of the traces drawn in a ``dcc.Graph`` (empty until plotly has drawn it)."""
     return driver.execute_script(

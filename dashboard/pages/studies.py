@@ -29,6 +29,7 @@ TITLE = "Studies"
 
 STUDY = "st-study"
 MESSAGE = "st-message"
+REFUSED = "st-refused"
 INFO = "st-info"
 OUTCOME = "st-outcome"
 XAXIS = "st-x"
@@ -50,7 +51,13 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
     ids = [s["id"] for s in listed]
     opts = [{"label": f"{s['id']} ({s['kind']}, {s['runs']} runs, {s['status']})", "value": s["id"]}
             for s in listed]
-    value = study if study else (ids[0] if ids else None)
+    refused = None
+    if study:
+        try:
+            ctx.studies.path(study)
+        except StudyRefused as e:
+            refused, study = html.P(str(e), className="warn", role="alert"), None
+    value = study if study else (ids[0] if ids and refused is None else None)
     return html.Div(className="page", children=[
         html.H2("Studies"),
         html.P(f"Studies saved in the results folder ({ctx.studies.root}) by `simpolicy sweep`, "
@@ -59,6 +66,7 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
             _field("Study", dcc.Dropdown(id=STUDY, options=opts, value=value, clearable=False,
                                          placeholder="no study in the results folder")),
         ]),
+        html.Div(id=REFUSED, children=refused),
         html.Div(id=MESSAGE),
         html.Div(id=INFO, className="info"),
         html.Div(className="controls", children=[
@@ -121,7 +129,7 @@ def register(app: dash.Dash, ctx) -> None:
         schemes = sorted(set(runs["scenario"])) if "scenario" in runs else []
         x = [{"label": "Scheme", "value": "scenario"}] + sv.options(params)
         colour = [{"label": "Scheme", "value": "scenario"}] + sv.options(params + outs)
-        outcome = "adopters" if "adopters" in outs else (outs[0] if outs else None)
+        outcome = sv.default_outcome(outs, study["sensitivity"])
         return (None, [html.P(line) for line in sv.describe(study)], sv.options(outs), outcome,
                 x, params[0] if params else "scenario", colour, "scenario",
                 [{"label": s, "value": s} for s in schemes], schemes, sv.options(params), None)
@@ -195,9 +203,12 @@ def draw(study: dict, outcome, x, colour, schemes, fparam, span) -> tuple:
     scatter = outcome_scatter(df, x or "scenario", outcome, colour or "scenario")
     parcoords = parallel_coordinates(df, sv.parallel_dims(df, outcome), outcome)
     sens = tidy_sensitivity(study["sensitivity"])
-    has_sens = not sens.empty and (outcome in set(sens["outcome"]) or set(sens["outcome"]) == {""})
-    sens_fig = sensitivity_bars(sens, outcome) if has_sens else ui.empty_figure()
+    sens = sens[(sens["outcome"] == outcome) & sens["value"].notna()]
+    has_sens = not sens.empty
+    shown = [s for s in (schemes or []) if s in set(sens["scenario"])]
+    sens_fig = sensitivity_bars(sens, outcome, shown[0] if shown else None) if has_sens else ui.empty_figure()
     summary = summary_from_runs(df) if "scenario" in df else sm.summarise(df)
     schemes_now = list(dict.fromkeys(df["scenario"])) if "scenario" in df else []
-    table = ui.table(sm.outcome_table(summary, schemes_now, [outcome]))
+    shown_outcomes = list(dict.fromkeys([outcome, *[o for o in sv.HEADLINE_DIMS if o in df]]))
+    table = ui.table(sm.outcome_table(summary, schemes_now, shown_outcomes))
     return scatter, parcoords, sens_fig, {"display": "block" if has_sens else "none"}, table, count

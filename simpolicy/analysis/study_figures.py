@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 from simpolicy.analysis.figures import NO_SCHEME, TEMPLATE, scheme_colours
 from simpolicy.analysis.labels import axis_title, is_share, label, unit
 
-SENS_COLUMNS = ["outcome", "parameter", "index", "value", "conf"]
-_SENS_ID = ("outcome", "parameter", "method")
+SENS_COLUMNS = ["scenario", "outcome", "parameter", "index", "value", "conf"]
+_SENS_ID = ("scenario", "outcome", "parameter", "method", "n_used", "n_dropped")
 MAX_POINTS = 20_000  # above this a scatter is thinned evenly (the browser stays fluid)
 
 
@@ -108,17 +108,19 @@ def _short(text: str, n: int = 28) -> str:
 
 
 def tidy_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
-    """Sensitivity indices as ``outcome, parameter, index, value, conf`` whatever their layout.
+    """Sensitivity indices as ``scenario, outcome, parameter, index, value, conf``, whatever their layout.
 
-    Accepts the tidy form, or a wide one with columns such as ``S1, S1_conf, ST, ST_conf``
-    (Sobol) or ``mu_star, mu_star_conf, sigma`` (Morris) next to ``outcome`` and
-    ``parameter`` (or ``name``).
+    Accepts the study's tidy form (as ``simpolicy sweep`` writes it), or a wide one with
+    columns such as ``S1, S1_conf, ST, ST_conf`` (Sobol) or ``mu_star, mu_star_conf, sigma``
+    (Morris) next to ``outcome`` and ``parameter`` (or ``name``). Missing scenario or
+    outcome columns become empty strings.
     """
     if sens is None or sens.empty:
         return pd.DataFrame(columns=SENS_COLUMNS)
     s = sens.rename(columns={"name": "parameter", "param": "parameter", "names": "parameter"})
-    if "outcome" not in s:
-        s = s.assign(outcome="")
+    for col in ("scenario", "outcome"):
+        if col not in s:
+            s = s.assign(**{col: ""})
     if {"index", "value"} <= set(s.columns):
         out = s.copy()
         if "conf" not in out:
@@ -126,19 +128,32 @@ def tidy_sensitivity(sens: pd.DataFrame) -> pd.DataFrame:
         return out[SENS_COLUMNS].reset_index(drop=True)
     value_cols = [c for c in s.columns if c not in _SENS_ID and not c.endswith("_conf")
                   and pd.api.types.is_numeric_dtype(s[c])]
-    rows = [{"outcome": r["outcome"], "parameter": r.get("parameter", ""), "index": c, "value": r[c],
-             "conf": r.get(f"{c}_conf", math.nan)}
+    rows = [{"scenario": r["scenario"], "outcome": r["outcome"], "parameter": r.get("parameter", ""),
+             "index": c, "value": r[c], "conf": r.get(f"{c}_conf", math.nan)}
             for _, r in s.iterrows() for c in value_cols]
     return pd.DataFrame(rows, columns=SENS_COLUMNS)
 
 
-def sensitivity_bars(sens: pd.DataFrame, outcome: str, title: str | None = None) -> go.Figure:
+# Signed Morris means (mu) and second-order Sobol indices crowd the chart without adding a reading.
+HIDDEN_INDICES = ("mu", "S2", "S2_conf")
+
+
+def sensitivity_bars(sens: pd.DataFrame, outcome: str, scenario: str | None = None,
+                     title: str | None = None) -> go.Figure:
     """Sensitivity indices of one outcome per parameter as horizontal bars with their intervals.
+
+    Args:
+        sens: indices in any layout ``tidy_sensitivity`` reads.
+        outcome: the outcome whose indices are drawn.
+        scenario: the scheme to show when the study has several (default: the first).
 
     Parameters are sorted by their largest index, so the one that matters most is on top.
     """
     s = tidy_sensitivity(sens)
-    s = s[s["outcome"] == outcome] if outcome in set(s["outcome"]) else s[s["outcome"] == ""]
+    s = s[(s["outcome"] == outcome) & ~s["index"].isin(HIDDEN_INDICES)].dropna(subset=["value"])
+    scenarios = list(dict.fromkeys(s["scenario"]))
+    chosen = scenario if scenario in scenarios else (scenarios[0] if scenarios else "")
+    s = s[s["scenario"] == chosen]
     order = (s.groupby("parameter")["value"].max().sort_values(ascending=False).index.tolist()
              if not s.empty else [])
     fig = go.Figure()
@@ -151,10 +166,12 @@ def sensitivity_bars(sens: pd.DataFrame, outcome: str, title: str | None = None)
             marker_color=palette[i % len(palette)],
             error_x=dict(type="data", array=conf, color="#333") if any(conf) else None,
             customdata=np.c_[g["conf"].to_numpy()],
-            hovertemplate=f"%{{y}}<br>{idx} %{{x:.3f}} ± %{{customdata[0]:.3f}}<extra></extra>"))
+            hovertemplate=f"%{{y}}<br>{idx} %{{x:.3g}} ± %{{customdata[0]:.3g}}<extra></extra>"))
+    where = f" ({chosen})" if chosen else ""
     fig.update_layout(template=TEMPLATE, barmode="group",
                       height=max(320, 140 + 26 * len(order) * max(1, s["index"].nunique())),
-                      title=title or f"Sensitivity of {label(outcome).lower()} to each parameter")
-    fig.update_xaxes(title_text="index (share of variance for S1/ST; mean |elementary effect| for mu_star)")
+                      title=title or f"Sensitivity of {label(outcome).lower()} to each parameter{where}")
+    fig.update_xaxes(title_text="index (S1/ST: share of variance; mu_star, sigma: elementary effects, "
+                                "in the outcome's unit)")
     fig.update_yaxes(autorange="reversed", title_text="")
     return fig

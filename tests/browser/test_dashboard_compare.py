@@ -1,0 +1,46 @@
+"""A comparison of three schemes runs in the background and draws its curves and figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.pages import compare as ids
+
+
+@pytest.mark.browser
+def test_three_schemes_draw_their_curves(page):
+    page.open("/compare")
+    chosen = page.text(ids.SCHEMES)
+    assert all(s in chosen for s in ("flanders", "austria", "denmark_copi_proposal")), chosen
+    page.click(ids.RUN)
+    page.wait_text(ids.PROGRESS, "done", timeout=90)
+    schemes = ["flanders", "austria", "denmark_copi_proposal"]
+    names = page.wait_traces(ids.CURVES, schemes)
+    page.settle()
+    for scheme in ("flanders", "austria", "denmark_copi_proposal"):
+        assert scheme in names, names
+        assert f"{scheme}, no scheme" in names, names
+        assert f"{scheme} 90 % band" in names, names
+    cards = page.driver.find_elements("css selector", f"#{ids.KEYS} .kf-card")
+    assert len(cards) == 3
+    assert "Deadweight" in cards[0].text and "Public money per additional adopter" in cards[0].text
+    assert page.traces(ids.DIFF), "the difference chart is empty"
+    rows = page.driver.find_elements("css selector", f"#{ids.TABLE} tbody tr")
+    assert len(rows) >= 25, "every outcome should have a row"
+
+
+@pytest.mark.browser
+def test_switching_the_series_redraws_without_running_again(page):
+    page.open("/compare")
+    page.click(ids.RUN)
+    page.wait_text(ids.PROGRESS, "done", timeout=90)
+    page.settle()
+    before = page.driver.execute_script(
+        "return document.getElementById(arguments[0]).querySelector('.js-plotly-plot').layout.title.text;",
+        ids.CURVES)
+    page.driver.find_element("css selector", f"#{ids.SERIES} input[value='followers']").click()
+    page.settle()
+    after = page.driver.execute_script(
+        "return document.getElementById(arguments[0]).querySelector('.js-plotly-plot').layout.title.text;",
+        ids.CURVES)
+    assert before != after and "follower" in after.lower()

@@ -1,0 +1,75 @@
+"""A what-if edit runs against the unchanged scheme, redraws, cancels, and downloads as YAML."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import testing
+from dashboard.pages import whatif as ids
+
+BUDGET = "scheme.instruments.value_chain.annual_budget_eur"
+
+
+def _knob(page, path):
+    return page.driver.find_element("css selector", f"[id*='{path}']")
+
+
+def _open_group(page, name):
+    for summary in page.driver.find_elements("css selector", f"#{ids.KNOBS} summary"):
+        if summary.text.startswith(name):
+            summary.click()
+            return
+    raise AssertionError(f"no knob group {name}")
+
+
+@pytest.mark.browser
+def test_an_edit_is_run_and_redrawn_against_the_unchanged_scheme(page, downloads):
+    page.open("/what-if")
+    _open_group(page, "value_chain")
+    box = _knob(page, BUDGET)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("3000000", Keys.TAB)
+    page.settle()
+    page.click(ids.RUN)
+    page.wait_text(ids.PROGRESS, "done", timeout=90)
+    page.wait_traces(ids.CURVES, ["denmark_copi_proposal: unchanged", "denmark_copi_proposal: what-if"])
+    assert "value_chain.annual_budget_eur = 3000000" in page.text(ids.CHANGES)
+    assert "change" in page.text(ids.TABLE)
+
+    page.click(ids.YAML)
+    target = downloads / "denmark_copi_proposal_whatif.yaml"
+    testing.wait_for(lambda: target.exists() and target.stat().st_size > 0, 20, message="the YAML download")
+    from simpolicy import load_scenario
+
+    edited = load_scenario(target)
+    budgets = {i.id: i.annual_budget_eur for i in edited.scheme.instruments}
+    assert budgets["value_chain"] == 3_000_000
+
+
+@pytest.mark.browser
+def test_a_long_run_can_be_cancelled_and_the_page_stays_responsive(page):
+    page.open("/what-if")
+    reps = page.driver.find_element("id", ids.REPS)
+    reps.send_keys(Keys.CONTROL, "a")
+    reps.send_keys("60", Keys.TAB)
+    _open_group(page, "behavioural")
+    risk = page.driver.find_elements("css selector", "[id*='behaviour.risk_aversion'] .rc-slider-handle, "
+                                     "[id*='behaviour.risk_aversion'] [role='slider']")
+    if risk:
+        risk[0].send_keys(Keys.ARROW_RIGHT)
+    page.click(ids.RUN)
+    page.wait_text(ids.PROGRESS, "running", timeout=30)
+    t0 = time.perf_counter()
+    page.driver.find_element("link text", "Scenario").click()  # another page answers meanwhile
+    page.wait_text("page", "Scenario", timeout=10)
+    assert time.perf_counter() - t0 < 10
+    page.driver.find_element("link text", "What-if").click()
+    page.wait_text("page", "What-if", timeout=10)
+    page.wait_text(ids.PROGRESS, "running", timeout=30)
+    page.click(ids.CANCEL)
+    page.wait_text(ids.PROGRESS, "cancelled", timeout=30)
+    done, total = [int(x) for x in page.text(ids.PROGRESS).split(" runs")[0].split(" of ")]
+    assert done < total
