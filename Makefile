@@ -3,7 +3,7 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
-REPS    ?= 30
+REPS    ?= 8
 
 .PHONY: setup system-deps demo test test-fast lint bench calibrate dashboard clean
 

@@ -13,11 +13,11 @@ __all__ = ["InputError", "RunResult", "evaluate", "load_scenario", "simulate"]
 __version__ = "0.1.0"
 
 _WHERE = {
-    "evaluate": "simpolicy.evaluate",
+    "evaluate": "simpolicy.evaluation",
     "InputError": "simpolicy.scenario.errors",
     "load_scenario": "simpolicy.scenario.loader",
-    "RunResult": "simpolicy.simulate",
-    "simulate": "simpolicy.simulate",
+    "RunResult": "simpolicy.core",
+    "simulate": "simpolicy.core",
 }
 
 

@@ -1,4 +1,4 @@
-"""The one pure entry point: ``simulate(scenario, seed) -> RunResult``.
+"""The core, with the one pure entry point: ``simulate(scenario, seed) -> RunResult``.
 
 Every feature (CLI, sweeps on local processes or Dask, dashboard, report, calibration,
 benchmarks) calls this; nothing else steps the model. It runs the scenario and its

@@ -12,7 +12,7 @@ import pytest
 from simpolicy import simulate
 from simpolicy.model.agents import bid_decisions
 from simpolicy.model.model import PolicyModel
-from simpolicy.simulate import run_model
+from simpolicy.core import run_model
 from tests.conftest import short
 
 SEEDS = range(4)

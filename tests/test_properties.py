@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simpolicy import simulate
-from simpolicy.simulate import run_model
+from simpolicy.core import run_model
 from tests.conftest import SCENARIOS, short
 
 FUNDED = [s for s in SCENARIOS if s not in ("denmark_baseline", "netherlands")]

@@ -18,7 +18,7 @@ from scipy import stats
 from simpolicy.experiments.executors import map_runs
 from simpolicy.experiments.stats import interval
 from simpolicy.scenario.loader import load_scenario, with_sets
-from simpolicy.simulate import simulate
+from simpolicy.core import simulate
 
 TARGETS = Path(__file__).with_name("targets.yaml")
 

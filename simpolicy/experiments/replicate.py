@@ -16,7 +16,7 @@ import pandas as pd
 
 from simpolicy.experiments.executors import map_runs
 from simpolicy.scenario.schema import Scenario
-from simpolicy.simulate import simulate
+from simpolicy.core import simulate
 
 
 @dataclass(frozen=True)

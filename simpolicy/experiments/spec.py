@@ -257,7 +257,7 @@ def _relocate(err: InputError | ValidationError, file: str, lines: dict, section
 
 def _check_timeseries(spec: SweepSpec, sc: Scenario, file: str, lines: dict) -> list[Problem]:
     """Checks the kept series against the columns a one-month run actually produces."""
-    from simpolicy.simulate import simulate
+    from simpolicy.core import simulate
 
     columns = set(simulate(with_sets(sc, {"horizon_years": 1 / 12}), 0).timeseries.columns)
     return [Problem(file, line_of(lines, ("timeseries", i)), f"timeseries.{i}",

@@ -97,7 +97,7 @@ def outcome_columns(scenarios: dict[str, Scenario], probe: bool = True, seed: in
     keys = {f"applications_{i.id}" for sc in scenarios.values() for i in sc.scheme.instruments}
     cf_keys: set[str] = set()
     if probe:
-        from simpolicy.simulate import simulate
+        from simpolicy.core import simulate
 
         for sc in scenarios.values():
             try:
