@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from benchmarks import boltzmann
+from simpolicy.core import run_model, simulate
 from simpolicy.scenario.loader import load_scenario, with_sets
 from simpolicy.scenario.schema import Scenario
-from simpolicy.core import run_model, simulate
 
 NATIONAL = "denmark_copi_proposal"  # the Danish proposal: a whole country over 10 years
 GOAL_RATIO = 5.0  # the browser what-if needs at least this against Boltzmann

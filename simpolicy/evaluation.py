@@ -7,8 +7,8 @@ EMA Workbench, SALib or an optimiser can drive the model without adapters.
 
 from __future__ import annotations
 
-from simpolicy.scenario.loader import load_scenario, with_sets
 from simpolicy.core import simulate
+from simpolicy.scenario.loader import load_scenario, with_sets
 
 
 def evaluate(scenario: str = "denmark_copi_proposal", seed: int = 0, **params) -> dict[str, float]:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from simpolicy import simulate
+from simpolicy.core import run_model
 from simpolicy.model.agents import bid_decisions
 from simpolicy.model.model import PolicyModel
-from simpolicy.core import run_model
 from tests.conftest import short
 
 SEEDS = range(4)

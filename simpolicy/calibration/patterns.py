@@ -15,10 +15,10 @@ import numpy as np
 import yaml
 from scipy import stats
 
+from simpolicy.core import simulate
 from simpolicy.experiments.executors import map_runs
 from simpolicy.experiments.stats import interval
 from simpolicy.scenario.loader import load_scenario, with_sets
-from simpolicy.core import simulate
 
 TARGETS = Path(__file__).with_name("targets.yaml")
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from simpolicy.core import simulate
 from simpolicy.experiments.executors import map_runs
 from simpolicy.scenario.schema import Scenario
-from simpolicy.core import simulate
 
 
 @dataclass(frozen=True)
