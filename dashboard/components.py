@@ -36,6 +36,12 @@ def figure_card(graph_id: str, csv_button_id: str, download_id: str, title: str 
     ])
 
 
+def for_page(fig: go.Figure, height: int = 500) -> go.Figure:
+    """A shared figure made roomy for the browser: taller, legend clear of the x-axis title."""
+    fig.update_layout(height=height, legend=dict(y=-0.2, yanchor="top"), margin=dict(b=130))
+    return fig
+
+
 def empty_figure(message: str = "") -> go.Figure:
     """A blank figure with an optional centred message (no axes, no data)."""
     fig = go.Figure()

@@ -19,11 +19,11 @@ from .components import fmt
 
 # The monthly series a reader can pick, and the question each answers.
 SERIES = {
-    "adopters": "Adoption: buyers that adopted a new solution",
-    "adoptions": "Scaling: adoptions of new solutions (all buyers)",
-    "followers": "Spread: adoptions by buyers other than the developer",
-    "projects_funded": "Projects funded by the scheme",
-    "programme_spend_eur": "Public money paid by the scheme",
+    "adopters": "Adoption (buyers that adopted)",
+    "adoptions": "Scaling (all adoptions)",
+    "followers": "Spread (adoptions by followers)",
+    "projects_funded": "Projects funded",
+    "programme_spend_eur": "Public money paid",
 }
 # The three numbers that say whether a scheme is worth its money.
 KEY_FIGURES = (

@@ -21,7 +21,8 @@ from pathlib import Path
 
 CHROMIUM_ARGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-dev-shm-usage", "--window-size=1400,1000", "--disable-extensions",
-                 "--no-first-run", "--disable-component-update", "--disable-sync")
+                 "--no-first-run", "--disable-component-update", "--disable-sync",
+                 "--enable-unsafe-swiftshader")
 
 
 def find_browser() -> tuple[str, str] | None:

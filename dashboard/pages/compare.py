@@ -82,8 +82,8 @@ def layout(ctx, **_query) -> html.Div:
         html.H3("Key figures"),
         html.Div(id=KEYS, className="kf-cards"),
         html.Div(className="card-controls", children=[
-            dcc.RadioItems(id=SERIES, options=[{"label": v, "value": k} for k, v in sm.SERIES.items()],
-                           value="adopters", className="radio"),
+            dcc.RadioItems(id=SERIES, inline=True, value="adopters", className="radio",
+                           options=[{"label": v, "value": k} for k, v in sm.SERIES.items()]),
             dcc.Checklist(id=PER100, options=[{"label": "per 100 buyers", "value": "per100"}], value=[],
                           className="radio"),
         ]),
@@ -199,7 +199,7 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     ts = snap.timeseries
     if per100:
         ts = sm.per_100_buyers(ts, snap.meta.get("buyers", {}), series)
-    curves = timeseries_bands(ts, series, colours, counterfactual=True)
+    curves = ui.for_page(timeseries_bands(ts, series, colours, counterfactual=True))
     if per100:
         curves.update_yaxes(title_text=curves.layout.yaxis.title.text + " per 100 buyers")
     diff_outcomes = sm.difference_outcomes(summary)

@@ -70,7 +70,7 @@ def layout(ctx, **_query) -> html.Div:
                 html.Div(id=MESSAGE),
                 html.Div(id=CHANGES, className="changes"),
                 html.Div(className="card-controls", children=[
-                    dcc.RadioItems(id=SERIES, value="adopters", className="radio",
+                    dcc.RadioItems(id=SERIES, inline=True, value="adopters", className="radio",
                                    options=[{"label": v, "value": k} for k, v in sm.SERIES.items()]),
                 ]),
                 ui.figure_card(CURVES, CURVES_CSV, CURVES_DL, "Edited against unchanged",
@@ -112,7 +112,8 @@ def knob_panel(sc) -> list:
         rows = [knob_control(KNOB, edits.instrument_path(inst.id, k.field), k,
                              values[edits.instrument_path(inst.id, k.field)], themes)
                 for k in edits.INSTRUMENT_KNOBS]
-        groups.append(html.Details(open=len(sc.scheme.instruments) <= 2, className="knob-group", children=[
+        first = not groups
+        groups.append(html.Details(open=first, className="knob-group", children=[
             html.Summary(f"{inst.id} ({inst.type.replace('_', ' ')})"),
             html.P(inst.description, className="note") if inst.description else None, *rows]))
     if sc.scheme.competence_centre is not None:
@@ -245,7 +246,7 @@ def draw(snap, series: str) -> tuple:
     if summary.empty:
         msg = "Waiting for the first runs…" if not snap.finished else "No run finished."
         return ui.empty_figure(msg), html.P(msg), ui.empty_figure(msg)
-    curves = timeseries_bands(snap.timeseries, series, colours, counterfactual=True)
+    curves = ui.for_page(timeseries_bands(snap.timeseries, series, colours, counterfactual=True))
     outs = sm.difference_outcomes(summary)
     diff = difference_chart(summary, outs, colours) if outs else ui.empty_figure()
     return curves, ui.table(change_table(snap.runs, unchanged, whatif)), diff

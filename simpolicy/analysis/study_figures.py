@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from simpolicy.analysis.figures import NO_SCHEME, TEMPLATE, scheme_colours
-from simpolicy.analysis.labels import axis_title, is_share, label, unit
+from simpolicy.analysis.labels import axis_title, is_share, label, short_label, unit
 
 SENS_COLUMNS = ["scenario", "outcome", "parameter", "index", "value", "conf"]
 _SENS_ID = ("scenario", "outcome", "parameter", "method", "n_used", "n_dropped")
@@ -26,6 +26,11 @@ def _hover_format(name: str) -> str:
     if is_share(name):
         return ".1%"
     return ",.0f" if unit(name) in ("EUR", "buyers", "projects", "adoptions", "solutions") else ",.3g"
+
+
+def _name(column: str) -> str:
+    """Axis text: outcomes with their unit, parameter paths cut to their last two parts."""
+    return axis_title(column) if unit(column) else short_label(column)
 
 
 def _thin(df: pd.DataFrame, n: int = MAX_POINTS) -> pd.DataFrame:
@@ -59,19 +64,20 @@ def outcome_scatter(runs: pd.DataFrame, x: str, outcome: str, colour_by: str = "
                 marker=dict(color=colours.get(key, NO_SCHEME), size=7, opacity=0.65,
                             line=dict(width=0.5, color="white")),
                 customdata=g[["seed"]].to_numpy() if "seed" in g else None,
-                hovertemplate=(f"<b>{key}</b><br>{label(x)} %{{x}}<br>{label(outcome)} %{{y:{fmt}}}"
+                hovertemplate=(f"<b>{key}</b><br>{short_label(x)} %{{x}}<br>{label(outcome)} %{{y:{fmt}}}"
                                + ("<br>seed %{customdata[0]}" if "seed" in g else "") + "<extra></extra>")))
     else:
         fig.add_trace(go.Scatter(
             x=df[x], y=df[outcome], mode="markers", name=label(outcome), showlegend=False,
             marker=dict(color=df[colour_by], colorscale="Viridis", size=7, opacity=0.75,
-                        colorbar=dict(title=dict(text=label(colour_by), side="right"))),
+                        colorbar=dict(title=dict(text=_short(short_label(colour_by)), side="right"))),
             customdata=df[[colour_by]].to_numpy(),
-            hovertemplate=(f"{label(x)} %{{x}}<br>{label(outcome)} %{{y:{fmt}}}<br>{label(colour_by)} "
+            hovertemplate=(f"{short_label(x)} %{{x}}<br>{label(outcome)} %{{y:{fmt}}}<br>"
+                           f"{short_label(colour_by)} "
                            "%{customdata[0]:,.3g}<extra></extra>")))
     fig.update_layout(template=TEMPLATE, hovermode="closest",
-                      title=title or f"{label(outcome)} against {label(x).lower()}: one point per run")
-    fig.update_xaxes(title_text="Scheme" if x == "scenario" else axis_title(x),
+                      title=title or f"{label(outcome)} against {short_label(x)}: one point per run")
+    fig.update_xaxes(title_text="Scheme" if x == "scenario" else _name(x),
                      type="category" if categorical else None)
     fig.update_yaxes(title_text=axis_title(outcome), tickformat=".0%" if is_share(outcome) else None)
     return fig
@@ -92,9 +98,9 @@ def parallel_coordinates(runs: pd.DataFrame, dims: list[str], colour: str,
         lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        dimensions.append(dict(label=_short(label(c)), values=v, range=[lo, hi]))
+        dimensions.append(dict(label=_short(short_label(c)), values=v, range=[lo, hi]))
     line = dict(color=df[colour] if colour in df else None, colorscale="Viridis", showscale=True,
-                colorbar=dict(title=dict(text=_short(label(colour)), side="right")))
+                colorbar=dict(title=dict(text=_short(short_label(colour)), side="right")))
     fig = go.Figure(go.Parcoords(dimensions=dimensions, line=line,
                                  labelangle=-20, labelside="top"))
     fig.update_layout(template=TEMPLATE, margin=dict(l=80, r=80, t=120, b=40),
@@ -162,13 +168,14 @@ def sensitivity_bars(sens: pd.DataFrame, outcome: str, scenario: str | None = No
         g = g.set_index("parameter").reindex(order).dropna(subset=["value"])
         conf = g["conf"].fillna(0).tolist()
         fig.add_trace(go.Bar(
-            y=[label(p) for p in g.index], x=g["value"], orientation="h", name=str(idx),
+            y=[short_label(p) for p in g.index], x=g["value"], orientation="h", name=str(idx),
             marker_color=palette[i % len(palette)],
             error_x=dict(type="data", array=conf, color="#333") if any(conf) else None,
             customdata=np.c_[g["conf"].to_numpy()],
             hovertemplate=f"%{{y}}<br>{idx} %{{x:.3g}} ± %{{customdata[0]:.3g}}<extra></extra>"))
     where = f" ({chosen})" if chosen else ""
     fig.update_layout(template=TEMPLATE, barmode="group",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1.0, xanchor="right"),
                       height=max(320, 140 + 26 * len(order) * max(1, s["index"].nunique())),
                       title=title or f"Sensitivity of {label(outcome).lower()} to each parameter{where}")
     fig.update_xaxes(title_text="index (S1/ST: share of variance; mu_star, sigma: elementary effects, "

@@ -20,7 +20,8 @@ def _knob(page, path):
 def _open_group(page, name):
     for summary in page.driver.find_elements("css selector", f"#{ids.KNOBS} summary"):
         if summary.text.startswith(name):
-            summary.click()
+            if summary.find_element("xpath", "..").get_attribute("open") is None:
+                summary.click()
             return
     raise AssertionError(f"no knob group {name}")
 
