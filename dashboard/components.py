@@ -21,12 +21,17 @@ GRAPH_CONFIG = {
 
 
 def figure_card(graph_id: str, csv_button_id: str, download_id: str, title: str = "",
-                note: str = "", height: int | None = None) -> html.Div:
-    """A figure with its own CSV download; the modebar's camera button gives the PNG."""
+                note: str = "", height: int | None = None, status_id: str | None = None) -> html.Div:
+    """A figure with its own CSV download; the modebar's camera button gives the PNG.
+
+    ``status_id`` adds a line saying how many runs the figure is drawn from (it grows while
+    a job runs, so a reader knows the picture is still being refined).
+    """
     style = {"height": f"{height}px"} if height else {}
     return html.Div(className="card", children=[
         html.Div(className="card-head", children=[
             html.H3(title) if title else None,
+            html.Span(id=status_id, className="drawn-note") if status_id else None,
             html.Button("CSV", id=csv_button_id, className="btn btn-small",
                         title="Download the data behind this figure as CSV"),
         ]),
@@ -80,6 +85,11 @@ def table(df: pd.DataFrame, table_id: str | None = None, numeric: Iterable[str] 
     ])
     kwargs = {"id": table_id} if table_id else {}
     return html.Table([head, body], className="data-table", **kwargs)
+
+
+def drawn_note(done: int, total: int, finished: bool) -> str:
+    """'drawn from 12 of 40 runs, refining…' or 'drawn from 40 of 40 runs'."""
+    return f"drawn from {done} of {total} runs" + ("" if finished else ", refining…")
 
 
 def progress(done: int, total: int, state: str, elapsed: float) -> list:

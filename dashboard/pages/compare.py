@@ -40,6 +40,7 @@ KEYS = "cmp-key-figures"
 SERIES = "cmp-series"
 PER100 = "cmp-per100"
 CURVES = "cmp-curves"
+CURVES_NOTE = "cmp-curves-note"
 CURVES_CSV, CURVES_DL = "cmp-curves-csv", "cmp-curves-dl"
 TABLE = "cmp-table"
 TABLE_CSV, TABLE_DL = "cmp-table-csv", "cmp-table-dl"
@@ -87,9 +88,9 @@ def layout(ctx, **_query) -> html.Div:
             dcc.Checklist(id=PER100, options=[{"label": "per 100 buyers", "value": "per100"}], value=[],
                           className="radio"),
         ]),
-        ui.figure_card(CURVES, CURVES_CSV, CURVES_DL, "Over time",
+        ui.figure_card(CURVES, CURVES_CSV, CURVES_DL, "Over time", status_id=CURVES_NOTE, note=(
                        "Mean of the runs (line) and the band where 90 % of them fall; dashed: the "
-                       "same runs without the scheme."),
+                       "same runs without the scheme.")),
         ui.figure_card(DIFF, DIFF_CSV, DIFF_DL, "Effect: difference to no scheme",
                        "Run by run with the same seeds; bars show where 90 % of the differences fall."),
         html.Div(className="card", children=[
@@ -154,15 +155,15 @@ def register(app: dash.Dash, ctx) -> None:
 
     @app.callback(Output(KEYS, "children"), Output(CURVES, "figure"), Output(DIFF, "figure"),
                   Output(TABLE, "children"), Output(INTERVALS, "figure"), Output(OUTCOME, "options"),
-                  Output(DRAWN, "data"),
+                  Output(CURVES_NOTE, "children"), Output(CURVES_NOTE, "data-drawn"), Output(DRAWN, "data"),
                   Input(NEWS, "data"), Input(SERIES, "value"), Input(PER100, "value"),
                   Input(OUTCOME, "value"),
                   State(JOB, "data"))
     def _draw(news, series, per100, outcome, job):
         snap = ctx.jobs.snapshot(job) if job else None
         if snap is None:
-            return (*[no_update] * 6, news)
-        return (*draw(snap, series, bool(per100), outcome), news)
+            return (*[no_update] * 8, news)
+        return (*draw(snap, series, bool(per100), outcome), news, news)
 
     @app.callback(Output(CURVES_DL, "data"), Input(CURVES_CSV, "n_clicks"), State(JOB, "data"),
                   State(SERIES, "value"), State(PER100, "value"), prevent_initial_call=True)
@@ -195,7 +196,7 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     if summary.empty:
         msg = "Waiting for the first runs…" if not snap.finished else "No run finished."
         blank = ui.empty_figure(msg)
-        return [], blank, blank, html.P(msg), blank, no_update
+        return [], blank, blank, html.P(msg), blank, no_update, ui.drawn_note(0, snap.total, snap.finished)
     ts = snap.timeseries
     if per100:
         ts = sm.per_100_buyers(ts, snap.meta.get("buyers", {}), series)
@@ -207,4 +208,5 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     table = ui.table(sm.outcome_table(summary, labels), numeric=())
     intervals = outcome_intervals(summary, outcome or "adopters", colours)
     cards = ui.key_figure_cards(sm.key_figures(summary, labels), colours)
-    return cards, curves, diff, table, intervals, sm.outcome_options(snap.runs)
+    note = ui.drawn_note(snap.done, snap.total, snap.finished)
+    return cards, curves, diff, table, intervals, sm.outcome_options(snap.runs), note

@@ -39,6 +39,7 @@ JOB, NEWS, DRAWN = "wi-job", "wi-news", "wi-drawn"
 MESSAGE, CHANGES = "wi-message", "wi-changes"
 SERIES = "wi-series"
 CURVES, CURVES_CSV, CURVES_DL = "wi-curves", "wi-curves-csv", "wi-curves-dl"
+CURVES_NOTE = "wi-curves-note"
 TABLE, TABLE_CSV, TABLE_DL = "wi-table", "wi-table-csv", "wi-table-dl"
 DIFF, DIFF_CSV, DIFF_DL = "wi-diff", "wi-diff-csv", "wi-diff-dl"
 YAML, YAML_DL = "wi-yaml", "wi-yaml-dl"
@@ -74,7 +75,8 @@ def layout(ctx, **_query) -> html.Div:
                                    options=[{"label": v, "value": k} for k, v in sm.SERIES.items()]),
                 ]),
                 ui.figure_card(CURVES, CURVES_CSV, CURVES_DL, "Edited against unchanged",
-                               "Mean and 90 % band of the runs; dashed: the same runs without any scheme."),
+                               "Mean and 90 % band of the runs; dashed: the same runs without any scheme.",
+                               status_id=CURVES_NOTE),
                 html.Div(className="card", children=[
                     html.Div(className="card-head", children=[
                         html.H3("What the edit changes"),
@@ -191,12 +193,13 @@ def register(app: dash.Dash, ctx) -> None:
     register_poll(app, ctx, POLL, JOB, NEWS, DRAWN, PROGRESS)
 
     @app.callback(Output(CURVES, "figure"), Output(TABLE, "children"), Output(DIFF, "figure"),
-                  Output(DRAWN, "data"), Input(NEWS, "data"), Input(SERIES, "value"), State(JOB, "data"))
+                  Output(CURVES_NOTE, "children"), Output(CURVES_NOTE, "data-drawn"), Output(DRAWN, "data"),
+                  Input(NEWS, "data"), Input(SERIES, "value"), State(JOB, "data"))
     def _draw(news, series, job):
         snap = ctx.jobs.snapshot(job) if job else None
         if snap is None:
-            return no_update, no_update, no_update, news
-        return (*draw(snap, series), news)
+            return no_update, no_update, no_update, no_update, no_update, news
+        return (*draw(snap, series), news, news)
 
     @app.callback(Output(CURVES_DL, "data"), Input(CURVES_CSV, "n_clicks"), State(JOB, "data"),
                   State(SERIES, "value"), prevent_initial_call=True)
@@ -245,8 +248,9 @@ def draw(snap, series: str) -> tuple:
     summary = sm.summarise(snap.runs)
     if summary.empty:
         msg = "Waiting for the first runs…" if not snap.finished else "No run finished."
-        return ui.empty_figure(msg), html.P(msg), ui.empty_figure(msg)
+        return ui.empty_figure(msg), html.P(msg), ui.empty_figure(msg), ui.drawn_note(0, snap.total, False)
     curves = ui.for_page(timeseries_bands(snap.timeseries, series, colours, counterfactual=True))
     outs = sm.difference_outcomes(summary)
     diff = difference_chart(summary, outs, colours) if outs else ui.empty_figure()
-    return curves, ui.table(change_table(snap.runs, unchanged, whatif)), diff
+    note = ui.drawn_note(snap.done, snap.total, snap.finished)
+    return curves, ui.table(change_table(snap.runs, unchanged, whatif)), diff, note

@@ -14,6 +14,7 @@ def test_three_schemes_draw_their_curves(page):
     assert all(s in chosen for s in ("flanders", "austria", "denmark_copi_proposal")), chosen
     page.click(ids.RUN)
     page.wait_text(ids.PROGRESS, "done", timeout=90)
+    page.wait_text(ids.CURVES_NOTE, "drawn from 6 of 6 runs", timeout=30)  # 3 schemes x 2 replications
     schemes = ["flanders", "austria", "denmark_copi_proposal"]
     names = page.wait_traces(ids.CURVES, schemes)
     page.settle()
@@ -33,7 +34,7 @@ def test_three_schemes_draw_their_curves(page):
 def test_switching_the_series_redraws_without_running_again(page):
     page.open("/compare")
     page.click(ids.RUN)
-    page.wait_text(ids.PROGRESS, "done", timeout=90)
+    page.wait_text(ids.CURVES_NOTE, "drawn from 6 of 6 runs", timeout=90)
     page.settle()
     before = page.driver.execute_script(
         "return document.getElementById(arguments[0]).querySelector('.js-plotly-plot').layout.title.text;",

@@ -36,6 +36,7 @@ def test_an_edit_is_run_and_redrawn_against_the_unchanged_scheme(page, downloads
     page.settle()
     page.click(ids.RUN)
     page.wait_text(ids.PROGRESS, "done", timeout=90)
+    page.wait_text(ids.CURVES_NOTE, "drawn from 4 of 4 runs", timeout=30)
     page.wait_traces(ids.CURVES, ["denmark_copi_proposal: unchanged", "denmark_copi_proposal: what-if"])
     assert "value_chain.annual_budget_eur = 3000000" in page.text(ids.CHANGES)
     assert "change" in page.text(ids.TABLE)
