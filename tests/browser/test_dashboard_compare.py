@@ -45,3 +45,23 @@ def test_switching_the_series_redraws_without_running_again(page):
         "return document.getElementById(arguments[0]).querySelector('.js-plotly-plot').layout.title.text;",
         ids.CURVES)
     assert before != after and "follower" in after.lower()
+
+
+@pytest.mark.browser
+def test_tables_and_curves_download_as_csv(page, downloads):
+    import pandas as pd
+
+    from dashboard import testing
+
+    page.open("/compare")
+    page.click(ids.RUN)
+    page.wait_text(ids.CURVES_NOTE, "drawn from 6 of 6 runs", timeout=90)
+    page.settle()
+    expected = ((ids.TABLE_CSV, "compare_outcomes.csv", {"scenario", "kind", "outcome", "p05"}),
+                (ids.CURVES_CSV, "compare_adopters_bands.csv", {"scenario", "month", "p95"}))
+    for button, name, columns in expected:
+        page.click(button)
+        target = downloads / name
+        testing.wait_for(lambda target=target: target.exists() and target.stat().st_size > 0, 20,
+                         message=f"the download {name}")
+        assert columns <= set(pd.read_csv(target).columns)
