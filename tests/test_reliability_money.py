@@ -1,0 +1,140 @@
+"""Money and outcomes over many seeds: every bundled scenario, every seed, every month.
+
+Properties a policy maker must be able to trust whatever the luck of a run:
+
+- programme spending never exceeds the budget, at the end and at any month on the way
+  (paid <= committed <= the ceiling of the budget years so far; an annual pot is never
+  over-committed), and what instruments paid equals what their grants received;
+- every grant respects its instrument's cap, minimum and co-funding rate, and no project gets
+  more public money than it costs (grants that may be combined must not add up to over 100 %);
+- an outcome is NaN exactly when it is a share or a mean whose denominator is zero
+  (simpolicy/outcomes.py: NaN means "not defined for this run"), and is never infinite.
+
+CI runs 10 seeds at a 2-year horizon; ``SIMPOLICY_NIGHTLY=1`` runs 40 seeds at 5 years.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from simpolicy import simulate
+from simpolicy.core import run_model
+from simpolicy.outcomes import STUCK_AGE_MONTHS, summarise
+from simpolicy.scenario.loader import bundled_names, load_scenario, with_sets
+
+NIGHTLY = os.environ.get("SIMPOLICY_NIGHTLY") == "1"
+SEEDS = range(40) if NIGHTLY else range(10)
+YEARS = 5 if NIGHTLY else 2
+EPS = 1e-6  # euros: rounding of sums of floats
+
+
+def run(name: str, seed: int):
+    """The scenario run and its counterfactual, exactly as simulate() makes them."""
+    sc = with_sets(load_scenario(name), {"horizon_years": YEARS})
+    model = run_model(sc, seed)
+    cf = run_model(sc.without_scheme(), seed) if sc.scheme.offers_anything else model
+    return sc, model, cf
+
+
+def check_money(model) -> None:
+    prog = model.programme
+    states = {s.id: s for s in prog.instruments}
+    grants = [g for p in model.projects for g in p.grants]
+    for g in grants:
+        spec = states[g.instrument].spec
+        assert -EPS <= g.paid <= g.awarded + EPS, (g.instrument, g.paid, g.awarded)
+        assert g.amount <= g.awarded + EPS
+        assert g.awarded <= spec.max_grant_eur + EPS, (g.instrument, g.awarded, spec.max_grant_eur)
+        assert g.awarded >= spec.min_grant_eur - EPS, (g.instrument, g.awarded, spec.min_grant_eur)
+        cap = spec.rate * g.eligible / (1 - spec.project_office_share)
+        assert g.awarded <= cap + EPS, (g.instrument, g.awarded, cap)
+    for p in model.projects:  # an external project office's fee comes on top of the costs
+        office = max((states[g.instrument].spec.project_office_share for g in p.grants), default=0.0)
+        cost = sum(p.costs.values()) / (1 - office)
+        assert p.public_money <= cost + EPS, (
+            f"project {p.id} gets {p.public_money:,.0f} of public money for {cost:,.0f} of costs: "
+            + ", ".join(f"{g.instrument} {g.awarded:,.0f} ({g.rate:.0%} of {g.eligible:,.0f})"
+                        for g in p.grants))
+    for st in prog.instruments:
+        spec = st.spec
+        assert -EPS <= st.paid <= st.granted + EPS, (st.id, st.paid, st.granted)
+        assert st.granted <= st.budget_over(model.months) + EPS, (st.id, st.granted)
+        if spec.annual_budget_eur is not None:
+            for year, committed in st.committed.items():
+                assert -EPS <= committed <= spec.annual_budget_eur + EPS, (st.id, year, committed)
+        else:
+            assert -EPS <= st.committed_total <= (spec.total_budget_eur or 0.0) + EPS, st.id
+        if st.type not in ("prize", "diffusion_grant"):  # those grants live outside projects
+            paid = sum(g.paid for g in grants if g.instrument == st.id)
+            assert math.isclose(st.paid, paid, rel_tol=1e-9, abs_tol=EPS), (st.id, st.paid, paid)
+    for prize in model.ledger.prizes:
+        assert prize <= max(s.spec.prize_eur for s in prog.instruments if s.type == "prize") + EPS
+    # at every month: cumulative spending within the budget years opened so far
+    for row in model.ledger.rows:
+        ceiling = sum(s.budget_over(row["month"]) for s in prog.instruments)
+        assert row["programme_spend_eur"] <= ceiling + EPS, (row["month"], row["programme_spend_eur"])
+    spent = [r["programme_spend_eur"] for r in model.ledger.rows]
+    assert all(b >= a - EPS for a, b in zip(spent, spent[1:], strict=False)), "spending went down"
+
+
+def denominators(m, cf, summary: dict[str, float]) -> dict[str, float]:
+    """For each outcome that is a share or a mean: its denominator (zero means undefined)."""
+    funded = [p for p in m.projects if p.funded]
+    done = [p for p in funded if p.status == "aborted" or p.completed_month >= 0]
+    dev = [p for p in funded if p.route == "development" and p.contracts > 0]
+    adopted = {a.solution for a in m.ledger.adoptions}
+    old = [p for p in m.projects if 0 <= p.completed_month <= m.months - STUCK_AGE_MONTHS]
+    n_funded = len(funded) + len(m.ledger.prizes)
+    return {
+        "abort_share": len(done),
+        "abort_share_rushed": sum(p.rushed for p in done),
+        "abort_share_thorough": sum(not p.rushed for p in done),
+        "stuck_share": len(old),
+        "support_per_project_eur": n_funded,
+        "transfer_share": n_funded,
+        "adoptions_per_solution": sum(s.origin == "developed" for s in m.diffusion.solutions),
+        "adoptions_per_scheme_solution": sum(1 for p in m.projects
+                                             if p.solution >= 0 and (p.funded or p.joint)),
+        "months_to_spread": summary["solutions_scaled"],
+        "deadweight_share": len(funded),
+        "small_buyer_share": len(funded),
+        "public_eur_per_adoption": float(summary["additional_adoptions"] > 0
+                                         and summary["programme_spend_eur"] > 0),
+        "private_eur_per_public_eur": summary["programme_spend_eur"],
+        "sme_contract_share": sum(p.contracts for p in m.projects),
+        "first_of_kind_share": len(m.ledger.adoptions),
+        "budget_use_share": summary["budget_ceiling_eur"],
+        "contracts_per_project": len(dev),
+        "contracts_per_pcp": sum(1 for p in dev if p.pcp or p.partnership),
+        "_solutions_adopted": len(adopted),
+    }
+
+
+def check_outcomes(summary: dict[str, float], dens: dict[str, float]) -> None:
+    for name, value in summary.items():
+        assert not math.isinf(value), f"{name} is infinite"
+        if name in dens:
+            undefined = dens[name] == 0
+            assert math.isnan(value) == undefined, (
+                f"{name} = {value} with denominator {dens[name]} (NaN exactly when it is zero)")
+        else:
+            assert not math.isnan(value), f"{name} is NaN but is a count or a sum (always defined)"
+
+
+@pytest.mark.timeout(600 if NIGHTLY else 120)
+@pytest.mark.parametrize("name", bundled_names())
+def test_money_and_outcomes_hold_for_every_seed(name):
+    for seed in SEEDS:
+        sc, model, cf = run(name, seed)
+        check_money(model)
+        summary = summarise(model, cf)
+        check_outcomes(summary, denominators(model, cf, summary))
+        for row in model.ledger.rows:
+            assert all(not math.isnan(v) for v in row.values()), row
+        if seed == SEEDS[0]:  # what we checked is what simulate() returns
+            res = simulate(sc, seed).summary
+            assert res.keys() == summary.keys()
+            assert all(res[k] == v or (math.isnan(res[k]) and math.isnan(v)) for k, v in summary.items())
