@@ -19,6 +19,7 @@ from simpolicy.scenario.errors import InputError
 from .. import components as ui
 from .. import summaries as sm
 from ..config import MAX_REPS
+from ..data import label_of
 from ..polling import register_poll
 
 PATH = "/compare"
@@ -124,6 +125,8 @@ def start(ctx, refs, population, reps, years):
     for ref in refs:
         sc = ctx.catalogue.load(ref, sets)
         label = f"{sc.name}@{pop.name}" if pop else sc.name
+        if label in scenarios:  # an upload named like a bundled scheme keeps its own curve
+            label = f"{label} ({label_of(ref)})"
         scenarios[label] = sc.on_population(pop) if pop else sc
         buyers[label] = sum(g.count for g in scenarios[label].population.buyers)
     reps = max(1, min(MAX_REPS, int(reps or ctx.config.default_reps)))
@@ -177,14 +180,16 @@ def register(app: dash.Dash, ctx) -> None:
     for button, dl, name in ((TABLE_CSV, TABLE_DL, "outcomes"), (DIFF_CSV, DIFF_DL, "differences"),
                              (INTERVALS_CSV, INTERVALS_DL, "intervals")):
         @app.callback(Output(dl, "data"), Input(button, "n_clicks"), State(JOB, "data"),
-                      prevent_initial_call=True)
-        def _summary_csv(_n, job, name=name):
+                      State(OUTCOME, "value"), prevent_initial_call=True)
+        def _summary_csv(_n, job, outcome, name=name):
             snap = ctx.jobs.snapshot(job) if job else None
             if snap is None or snap.runs.empty:
                 return no_update
             table = sm.outcome_table_csv(sm.summarise(snap.runs))
             if name == "differences":
                 table = table[table["kind"] == "difference"]
+            elif name == "intervals":
+                table = table[table["outcome"] == outcome]
             return ui.csv_download(table, f"compare_{name}.csv")
 
 
