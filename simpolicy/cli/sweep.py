@@ -38,10 +38,10 @@ def _terminate_as_interrupt(signum, frame):
 
 
 def cmd_sweep(args) -> int:
-    if args.workers is not None and args.workers < 1:
-        raise SystemExit("simpolicy: error: --workers must be at least 1")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise SystemExit("simpolicy: error: --batch-size must be at least 1")
+    for flag, value in (("--workers", args.workers), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            print(f"simpolicy: error: {flag} must be at least 1", file=sys.stderr)
+            return 2
     plan = plan_study(args.spec)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # a batch system's stop is a Ctrl-C
     bar = _ProgressBar() if sys.stderr.isatty() and not args.json else None

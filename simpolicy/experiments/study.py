@@ -155,7 +155,14 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
     written, the manifest says ``interrupted`` and the result has ``interrupted`` set.
     """
     notify = notify or (lambda msg: print(msg, file=sys.stderr))
-    sd = StudyDir.open(plan, out, resume, notify)
+    # The executor first: an unreachable cluster leaves no study folder behind.
+    n = min(workers or os.cpu_count() or 1, max(1, plan.total))
+    executor = make_executor(n, scheduler, ("simpolicy.experiments.batches",))
+    try:
+        sd = StudyDir.open(plan, out, resume, notify)
+    except BaseException:
+        executor.close(cancel=True)
+        raise
     done_ids, failed = store.done_runs(sd.path)
     todo = plan.total - len(done_ids)
     pending = (i for i in range(plan.total) if i not in done_ids)
@@ -165,9 +172,10 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
     error = None
     try:
         if todo:
-            n = min(workers or os.cpu_count() or 1, todo)
-            loop.executor = make_executor(n, scheduler, ("simpolicy.experiments.batches",))
-            loop.sizer = BatchSizer(loop.executor.capacity, batch_size)
+            loop.executor = executor
+            loop.sizer = BatchSizer(executor.capacity, batch_size)
+        else:
+            executor.close()
         sd.start_session(loop.executor.name if loop.executor else "none",
                          loop.executor.capacity if loop.executor else 0, command)
         if progress:
