@@ -52,3 +52,13 @@ def test_baseline_funds_nothing_and_defines_no_funded_shares():
     assert res.summary["projects_funded"] == 0
     assert math.isnan(res.summary["abort_share"])  # undefined, not zero
     assert res.summary["adopters"] > 0  # buyers still innovate with their own money
+
+
+def test_behaviour_file_is_complete_and_matches_the_defaults():
+    import yaml
+
+    from simpolicy.scenario.behaviour import Behaviour
+
+    data = yaml.safe_load(Path("scenarios/behaviour.yaml").read_text())
+    assert set(data) == set(Behaviour.model_fields)  # one shared file holds every parameter
+    assert Behaviour(**data) == Behaviour()

@@ -38,6 +38,7 @@ class Pattern:
     versus_outcome: str | None = None
     observed: str = ""
     source: str = ""
+    sets: tuple = ()  # (scenario, ((path, value), ...)) overrides that define the comparison
 
 
 def load_targets(path: Path = TARGETS) -> list[Pattern]:
@@ -49,18 +50,24 @@ def load_targets(path: Path = TARGETS) -> list[Pattern]:
         out.append(Pattern(pid, p["what"], tuple(sc) if isinstance(sc, list) else (sc,),
                            p.get("years"), p["outcome"], (float(p["band"][0]), float(p["band"][1])),
                            p.get("kind", "mean"), p.get("versus"), p.get("versus_outcome"),
-                           str(p.get("observed", "")), p.get("source", "")))
+                           str(p.get("observed", "")), p.get("source", ""),
+                           tuple((k, tuple(v.items())) for k, v in (p.get("sets") or {}).items())))
     return out
 
 
-def needed_runs(patterns: list[Pattern]) -> list[tuple[str, float | None]]:
-    """The distinct (scenario, years) pairs the patterns need."""
+def needed_runs(patterns: list[Pattern]) -> list[tuple]:
+    """The distinct (scenario, years, overrides) runs the patterns need."""
     keys = []
     for p in patterns:
         for sc in p.scenarios + ((p.versus,) if p.versus else ()):
-            if (sc, p.years) not in keys:
-                keys.append((sc, p.years))
+            key = _key(p, sc)
+            if key not in keys:
+                keys.append(key)
     return keys
+
+
+def _key(p: Pattern, scenario: str) -> tuple:
+    return (scenario, p.years, dict(p.sets).get(scenario, ()))
 
 
 def _run_one(task) -> dict:
@@ -70,12 +77,13 @@ def _run_one(task) -> dict:
 
 def run_patterns(patterns: list[Pattern], reps: int, workers: int = 1,
                  behaviour: dict | None = None) -> dict[tuple, list[dict]]:
-    """Runs every needed scenario `reps` times; returns summaries per (scenario, years)."""
+    """Runs every needed scenario `reps` times; returns summaries per run key."""
     keys = needed_runs(patterns)
     tasks = []
-    for name, years in keys:
+    for name, years, overrides in keys:
         sc = load_scenario(name)
         sets = {f"behaviour.{k}": v for k, v in (behaviour or {}).items()}
+        sets.update(dict(overrides))
         if years:
             sets["horizon_years"] = years
         sc = with_sets(sc, sets)
@@ -86,18 +94,18 @@ def run_patterns(patterns: list[Pattern], reps: int, workers: int = 1,
 
 def evaluate_pattern(p: Pattern, runs: dict[tuple, list[dict]]) -> dict:
     """Mean, 90 % interval and whether the pattern's band holds."""
-    vals = [r.get(p.outcome, math.nan) for r in runs[(p.scenarios[0], p.years)]]
+    vals = [r.get(p.outcome, math.nan) for r in runs[_key(p, p.scenarios[0])]]
     lo, hi = p.band
     if p.kind == "ratio":
-        other = [r.get(p.outcome, math.nan) for r in runs[(p.versus, p.years)]]
+        other = [r.get(p.outcome, math.nan) for r in runs[_key(p, p.versus)]]
         res = _ratio(vals, other)
         ok = lo <= res["mean"] <= hi
     elif p.kind == "one_sided_greater":
-        other = [r.get(p.versus_outcome, math.nan) for r in runs[(p.scenarios[0], p.years)]]
+        other = [r.get(p.versus_outcome, math.nan) for r in runs[_key(p, p.scenarios[0])]]
         res = _one_sided(vals, other)
         ok = res["p_value"] < hi
     elif p.kind == "pooled_mean":
-        pooled = [r.get(p.outcome, math.nan) for s in p.scenarios for r in runs[(s, p.years)]]
+        pooled = [r.get(p.outcome, math.nan) for s in p.scenarios for r in runs[_key(p, s)]]
         res = interval(pooled)
         ok = lo <= res["mean"] <= hi
     else:

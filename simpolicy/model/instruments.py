@@ -143,6 +143,21 @@ class InstrumentState:
         return sum(self.committed.values()) + self.committed_total
 
 
+PHASE_SHARES = {1: (1.0,), 2: (0.3, 0.7), 3: (0.1, 0.3, 0.6)}  # design, prototype, test batch
+
+
+def competition_multiple(spec: Instrument) -> float:
+    """What running competing suppliers through the PCP phases costs, in single developments.
+
+    Every contractor of a phase is paid for it: four solution designs, three prototypes and
+    two test batches cost 0.4 + 0.9 + 1.2 = 2.5 times one supplier's development. Keeping
+    options open is what pre-commercial procurement buys, and what makes it expensive.
+    """
+    plan = [spec.competing_suppliers, *spec.down_selection][:3]
+    shares = PHASE_SHARES[len(plan)]
+    return sum(n * share for n, share in zip(plan, shares, strict=True))
+
+
 def _phases_of(route: str) -> tuple[str, ...]:
     if route == "existing":
         return ("preparation", "tender", "purchase", "implementation")

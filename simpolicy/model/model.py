@@ -15,6 +15,7 @@ from simpolicy.scenario.schema import Scenario
 from . import lifecycle
 from .agents import Buyer, Supplier
 from .diffusion import Diffusion
+from .instruments import competition_multiple
 from .ledger import Ledger
 from .needs import NeedSource
 from .population import draw_buyers, draw_suppliers
@@ -102,6 +103,11 @@ class PolicyModel(mesa.Model):
             share = 1 / (1 + len(followers))
             costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
         offers = self.programme.offers(need, costs, self.month)
+        pcp = next((st for st, _ in offers if st.type == "pcp"), None)
+        if pcp is not None:
+            # a pre-commercial procurement pays every competing supplier in every phase
+            costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
+            offers = self.programme.offers(need, costs, self.month)
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
         if offers and not self._worth_it(need, costs, sum(a for _, a in offers), joint):

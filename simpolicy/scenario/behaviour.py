@@ -13,27 +13,31 @@ from .base import Strict
 
 
 class Behaviour(Strict):
-    """Behavioural parameters (one shared set; see scenarios/behaviour.yaml for the why)."""
+    """Behavioural parameters (one shared set; see scenarios/behaviour.yaml for the why).
+
+    The defaults repeat the shared file's fitted values so that code that builds a
+    behaviour without the file gets the same model; a test keeps the two equal.
+    """
 
     # needs and their economics
-    need_rate_per_year: float = Field(0.35, ge=0, le=20, description="needs a year, median buyer")
+    need_rate_per_year: float = Field(1.0, ge=0, le=20, description="needs a year, median buyer")
     challenges_per_theme: int = Field(25, ge=1, le=500, description="distinct challenges per theme")
     relevance_share: float = Field(0.25, ge=0, le=1, description="share of buyers a challenge concerns")
-    reference_budget_eur: float = Field(500_000, gt=0, description="budget whose needs cost dev_cost_eur")
+    reference_budget_eur: float = Field(500000, gt=0, description="budget whose needs cost dev_cost_eur")
     size_exponent: float = Field(0.6, ge=0, le=1.5, description="elasticity of project size to budget")
-    dev_cost_eur: float = Field(400_000, gt=0, description="median development cost of a new solution")
+    dev_cost_eur: float = Field(650000, gt=0, description="median development cost of a new solution")
     cost_sd_log: float = Field(0.8, ge=0, le=3)
-    value_multiple: float = Field(1.6, gt=0, le=20, description="median value of a need / its cost")
+    value_multiple: float = Field(2.75, gt=0, le=20, description="median value of a need / its cost")
     purchase_cost_multiple: float = Field(0.6, ge=0, le=10, description="purchase+implementation cost")
     internal_cost_share: float = Field(0.2, ge=0, le=1, description="buyer staff share of its own costs")
     existing_product_share: float = Field(0.5, ge=0, le=1, description="needs an existing product meets")
     # risk and decisions
-    risk_aversion: float = Field(1.5, ge=0, le=10, description="weight of own money at risk")
+    risk_aversion: float = Field(1.3, ge=0, le=10, description="weight of own money at risk")
     multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per committed year, small")
-    application_cost_eur: float = Field(10_000, ge=0, description="effort of one application")
+    application_cost_eur: float = Field(10000, ge=0, description="effort of one application")
     advice_risk_relief: float = Field(0.3, ge=0, le=1, description="risk a centre's advice removes")
     # project success
-    base_success: float = Field(0.85, ge=0, le=1, description="success chance of one contractor's phase")
+    base_success: float = Field(0.92, ge=0, le=1, description="success chance of one contractor's phase")
     complexity_effect: float = Field(0.5, ge=0, le=1)
     preparation_effect: float = Field(0.6, ge=0, le=1, description="failure from poor preparation")
     rushed_threshold: float = Field(0.45, ge=0, le=1, description="preparation quality below = rushed")
@@ -52,9 +56,9 @@ class Behaviour(Strict):
     plan_base: float = Field(0.5, ge=0, le=1, description="chance a buyer plans the purchase")
     # diffusion (Bass-like)
     innovation_p: float = Field(0.004, ge=0, le=1, description="monthly own-discovery hazard")
-    imitation_q: float = Field(0.02, ge=0, le=1, description="monthly peer hazard at full adoption")
+    imitation_q: float = Field(0.004, ge=0, le=1, description="monthly peer hazard at full adoption")
     same_type_weight: float = Field(0.6, ge=0, le=1, description="share of peer effect within type")
     crowd_out: float = Field(0.3, ge=0, le=1, description="reuse lost where development money is known")
-    follower_uptake: float = Field(0.6, ge=0, le=1, description="followers that use their right")
-    joint_uptake: float = Field(0.5, ge=0, le=1, description="joint-process buyers that buy")
+    follower_uptake: float = Field(0.8, ge=0, le=1, description="followers that use their right")
+    joint_uptake: float = Field(0.7, ge=0, le=1, description="joint-process buyers that buy")
     joint_market_visibility: float = Field(1.0, ge=0, le=5)
