@@ -14,9 +14,9 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PlainValidator, ValidationError, model_validator
 
 from simpolicy.outcomes import OUTCOMES
 from simpolicy.scenario.base import Strict
@@ -26,7 +26,17 @@ from simpolicy.scenario.loader import load_scenario, with_sets
 from simpolicy.scenario.schema import Scenario
 from simpolicy.scenario.yamlio import line_of, problems_from, read_yaml, validate
 
-Scalar = bool | int | float | str
+
+def _scalar(v: Any) -> Any:
+    """A level or fixed value: a finite number, text or true/false (one clear message otherwise)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    if not isinstance(v, bool | int | float | str):
+        raise ValueError(f"must be a number, text or true/false (got {type(v).__name__})")
+    return v
+
+
+Scalar = Annotated[bool | int | float | str, PlainValidator(_scalar)]
 Design = Literal["grid", "lhs", "sobol", "morris"]
 
 
@@ -204,12 +214,20 @@ def base_scenarios(spec: SweepSpec, file: str = "<spec>",
             sc = with_sets(sc, dict(spec.fixed))
         except (InputError, ValidationError) as e:
             problems += _relocate(e, file, lines, "fixed", label)
+        except (TypeError, KeyError, IndexError, AttributeError) as e:  # a path below a value
+            for key in spec.fixed:
+                problems.append(Problem(file, line_of(lines, ("fixed", key)), f"fixed.{key}",
+                                        _below_value(sc, key, label, e)))
         for path, param in spec.parameters.items():
             for value in param.probe_values():
                 try:
                     with_sets(sc, {path: value})
                 except (InputError, ValidationError) as e:
                     problems += _relocate(e, file, lines, "parameters", label, path, value)
+                    break
+                except (TypeError, KeyError, IndexError, AttributeError) as e:  # a path below a value
+                    problems.append(Problem(file, line_of(lines, ("parameters", path)), f"parameters.{path}",
+                                            _below_value(sc, path, label, e)))
                     break
         out[label] = sc
     if not problems and spec.timeseries and out:
@@ -253,6 +271,22 @@ def _relocate(err: InputError | ValidationError, file: str, lines: dict, section
         shown = f"value {value!r} in " if value is not None else ""
         out.append(Problem(file, line, where, f"{p.message} ({shown}scenario {label})"))
     return out
+
+
+def _below_value(sc: Scenario, path: str, label: str, err: Exception) -> str:
+    """Why a path cannot be set: the first part of it that is a plain value."""
+    node: Any = sc.model_dump(mode="json")
+    parts = path.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list):
+            node = next((x for x in node if isinstance(x, dict) and x.get("id") == part),
+                        node[int(part)] if part.isdigit() and int(part) < len(node) else None)
+        if node is not None and not isinstance(node, dict | list):
+            return (f"'{'.'.join(parts[:i + 1])}' is a value in scenario {label}; "
+                    "nothing can be set below it")
+    return f"cannot override this path in scenario {label} ({type(err).__name__}: {err})"
 
 
 def _check_timeseries(spec: SweepSpec, sc: Scenario, file: str, lines: dict) -> list[Problem]:
