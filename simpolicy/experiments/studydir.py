@@ -9,6 +9,7 @@ whose process is gone, which the next ``--resume`` takes over.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -129,8 +130,15 @@ class StudyDir:
         m["elapsed_s"] = round(sum(x.get("elapsed_s", 0) for x in m["sessions"]), 2)
         if result.notes:
             m["notes"] = result.notes
-        self.write()
-        (self.path / LOCK).unlink(missing_ok=True)
+        try:
+            self.write()
+        except OSError:
+            if error is None:
+                raise
+            # the disk that failed the study may refuse the manifest too: the parts stand
+        finally:
+            with contextlib.suppress(OSError):
+                (self.path / LOCK).unlink(missing_ok=True)
 
 
 def _new_manifest(plan: Plan) -> dict:

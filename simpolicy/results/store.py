@@ -14,6 +14,7 @@ between executions of the same study.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -48,11 +49,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Writes to a temporary name, flushes to disk and renames (never half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or a kill: leave no half-written file behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def write_manifest(study_dir: Path, manifest: dict) -> None:
