@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             f1, f2 = one_try(driver, rate, runs)
             firsts.append(f1)
             finals.append(f2)
+            print(f"try {i + 1}/{args.tries}: first redraw {f1:.2f} s, all {runs} runs drawn {f2:.2f} s",
+                  file=sys.stderr, flush=True)
         severe = testing.severe_logs(driver)
     finally:
         driver.quit()
