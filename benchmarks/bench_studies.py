@@ -163,22 +163,29 @@ def bench_crn(tmp: Path, reps: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller studies (noisier ratios)")
+    ap.add_argument("--only", default="speed,memory,crn",
+                    help="comma-separated sections to measure; the others keep their last figures")
     args = ap.parse_args(argv)
     q = args.quick
+    benches = {"speed": lambda t: bench_speed(t, reps=20 if q else 80),
+               "memory": lambda t: bench_memory(t, small_runs=200),
+               "crn": lambda t: bench_crn(t, reps=15 if q else 30)}
+    only = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = sorted(set(only) - set(benches))
+    if unknown:
+        ap.error(f"unknown sections {unknown}; choose from {sorted(benches)}")
+    result = json.loads(OUT.read_text()) if OUT.exists() and set(only) != set(benches) else {}
     load_before = os.getloadavg()
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-studies-") as d:
-        tmp = Path(d)
-        result = {
-            "speed": bench_speed(tmp, reps=20 if q else 80),
-            "memory": bench_memory(tmp, small_runs=200),
-            "crn": bench_crn(tmp, reps=15 if q else 30),
-        }
+        for name in only:
+            result[name] = benches[name](Path(d))
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "load_average_before": [round(x, 2) for x in load_before],
                          "load_average_after": [round(x, 2) for x in os.getloadavg()],
                          "total_seconds": round(time.time() - t0, 1)}
-    result["command"] = ".venv/bin/python benchmarks/bench_studies.py" + (" --quick" if q else "")
+    result["command"] = ".venv/bin/python benchmarks/bench_studies.py" + (" --quick" if q else "") + (
+        f" --only {args.only}" if set(only) != set(benches) else "")
     result["goals"] = {"speedup_2_local": ">= 1.8", "speedup_dask_2": ">= 1.7", "memory_ratio": "<= 1.2",
                        "crn_width_ratio": ">= 3"}
     text = json.dumps(result, indent=2)
