@@ -179,7 +179,9 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="bench-studies-") as d:
         for name in only:
+            before = os.getloadavg()[0]
             result[name] = benches[name](Path(d))
+            result[name]["load_average_1min"] = [round(before, 2), round(os.getloadavg()[0], 2)]
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "load_average_before": [round(x, 2) for x in load_before],
                          "load_average_after": [round(x, 2) for x in os.getloadavg()],
