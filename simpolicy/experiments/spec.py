@@ -164,18 +164,26 @@ class SweepSpec(Strict):
 
 def load_spec(path: str | Path) -> SweepSpec:
     """Reads and validates a sweep spec; raises InputError with located problems."""
+    return load_spec_and_scenarios(path)[0]
+
+
+def load_spec_and_scenarios(path: str | Path) -> tuple[SweepSpec, dict[str, Scenario]]:
+    """``load_spec`` plus the study's scenarios (``fixed`` applied), checked once."""
     name = str(path)
     data, lines = read_yaml(path)
     spec = validate(SweepSpec, data, name, lines)
-    problems = []
-    for step in (check, base_scenarios):
-        try:
-            step(spec, name, lines)
-        except InputError as e:
-            problems += e.problems
+    problems, scenarios = [], {}
+    try:
+        check(spec, name, lines)
+    except InputError as e:
+        problems += e.problems
+    try:
+        scenarios = base_scenarios(spec, name, lines)
+    except InputError as e:
+        problems += e.problems
     if problems:
         raise InputError(_unique(problems))
-    return spec
+    return spec, scenarios
 
 
 def check(spec: SweepSpec, file: str = "<spec>", lines: dict | None = None) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from simpolicy.experiments import design as designs
 from simpolicy.experiments.batches import Batch, BatchSizer, Task, run_batch
 from simpolicy.experiments.executors import make_executor
-from simpolicy.experiments.spec import SweepSpec, base_scenarios, check, load_spec
+from simpolicy.experiments.spec import SweepSpec, base_scenarios, check, load_spec_and_scenarios
 from simpolicy.experiments.studydir import StudyDir, scenarios_digest, study_digest
 from simpolicy.outcomes import EXTRA, OUTCOMES
 from simpolicy.results import store
@@ -113,13 +113,17 @@ def outcome_columns(scenarios: dict[str, Scenario], probe: bool = True, seed: in
 
 def plan_study(spec_path: str | Path) -> Plan:
     """Loads and checks a spec and fixes everything a run needs (raises InputError)."""
-    spec = load_spec(spec_path)
-    return plan_from_spec(spec, str(spec_path))
+    spec, scenarios = load_spec_and_scenarios(spec_path)
+    return _plan(spec, str(spec_path), scenarios)
 
 
 def plan_from_spec(spec: SweepSpec, spec_file: str = "<spec>") -> Plan:
+    """A plan for a spec built in code (checked as a file would be)."""
     check(spec, spec_file)
-    scenarios = base_scenarios(spec, spec_file)
+    return _plan(spec, spec_file, base_scenarios(spec, spec_file))
+
+
+def _plan(spec: SweepSpec, spec_file: str, scenarios: dict[str, Scenario]) -> Plan:
     return Plan(spec, spec_file, scenarios, designs.build(spec), spec.digest(),
                 scenarios_digest(scenarios), outcome_columns(scenarios, seed=spec.base_seed))
 
