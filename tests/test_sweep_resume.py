@@ -8,11 +8,13 @@ import signal
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_sweep_support import cli, digest, popen, write_spec
 
 from simpolicy.cli.main import main
 from simpolicy.experiments.study import plan_study, run_study
+from simpolicy.results import load
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +94,22 @@ def test_changed_spec_refuses_to_resume(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["sweep", str(spec2), "--out", str(tmp_path / "x"), "--resume"]) == 2
     assert "different spec" in capsys.readouterr().err
+
+
+def test_series_of_runs_cut_short_are_not_stored_twice(tmp_path):
+    """A kill between a batch's series part and its rows part leaves series without rows."""
+    text = write_spec(tmp_path, "ts", reps=4).read_text() + "timeseries: [adopters]\n"
+    spec = write_spec(tmp_path, "ts", text=text)
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    run_study(plan_study(spec), full, workers=1, batch_size=4, notify=lambda m: None)
+    run_study(plan_study(spec), cut, workers=1, batch_size=2, notify=lambda m: None)
+    for index in (0, 2):  # the rows of runs 0-3 never made it to disk
+        (cut / "parts" / f"part-{index:09d}.parquet").unlink()
+    res = run_study(plan_study(spec), cut, workers=1, batch_size=4, resume=True, notify=lambda m: None)
+    assert res.complete and res.new_runs == 4
+    assert digest(cut) == digest(full)
+    key = ["run_id", "month"]
+    a = load(cut)["timeseries"].sort_values(key).reset_index(drop=True)
+    b = load(full)["timeseries"].sort_values(key).reset_index(drop=True)
+    assert not a.duplicated(key).any()
+    pd.testing.assert_frame_equal(a, b)

@@ -168,6 +168,7 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
         executor.close(cancel=True)
         raise
     done_ids, failed = store.done_runs(sd.path)
+    store.drop_parts_without(sd.path, "timeseries", done_ids)  # series of runs a kill cut short
     todo = plan.total - len(done_ids)
     pending = (i for i in range(plan.total) if i not in done_ids)
     loop = _Loop(plan, sd, pending, todo, progress)
@@ -219,7 +220,7 @@ class _Loop:
         self.schema, self.ts_schema = plan.schema(), plan.timeseries_schema()
         self.str_params = [n for n, t in plan.param_types().items() if str(t) == "string"]
         self.known = set(self.schema.names)
-        self.in_flight: set = set()
+        self.in_flight: dict = {}  # future -> index of its batch
         self.done = self.failed = self.new = 0
         self.notes: list[str] = []
 
@@ -243,19 +244,16 @@ class _Loop:
             batch = self._next_batch()
             if batch is None:
                 return
-            fut = self.executor.submit(run_batch, batch)
-            fut.batch_index = batch.index
-            self.in_flight.add(fut)
+            self.in_flight[self.executor.submit(run_batch, batch)] = batch.index
 
     def run(self) -> None:
         if self.executor is None:
             return
         self._fill()
         while self.in_flight:
-            done, _ = self.executor.wait_first(self.in_flight)
+            done, _ = self.executor.wait_first(set(self.in_flight))
             for fut in done:
-                self.in_flight.discard(fut)
-                self._write(fut.batch_index, fut.result())
+                self._write(self.in_flight.pop(fut), fut.result())
             self._fill()
 
     def drain(self) -> None:
@@ -265,16 +263,16 @@ class _Loop:
         try:
             for fut in list(self.in_flight):
                 if fut.cancel():
-                    self.in_flight.discard(fut)
+                    del self.in_flight[fut]
             if hasattr(self.executor, "cancel"):  # Dask: running tasks cannot be waited for cheaply
-                self.executor.cancel(self.in_flight)
+                self.executor.cancel(list(self.in_flight))
                 self.in_flight.clear()
             while self.in_flight:
-                done, _ = self.executor.wait_first(self.in_flight)
+                done, _ = self.executor.wait_first(set(self.in_flight))
                 for fut in done:
-                    self.in_flight.discard(fut)
+                    index = self.in_flight.pop(fut)
                     if not fut.cancelled() and fut.exception() is None:
-                        self._write(fut.batch_index, fut.result())
+                        self._write(index, fut.result())
         except KeyboardInterrupt:
             self.executor.terminate()
             self.in_flight.clear()
@@ -289,14 +287,14 @@ class _Loop:
                 note = f"outcomes not in the results schema were not stored: {sorted(extra)}"
                 if note not in self.notes:
                     self.notes.append(note)
-        store.write_rows(self.sd.path, "parts", index, rows, self.schema)
-        if result["timeseries"]:
+        if result["timeseries"]:  # first: a rows part is the mark that its runs are done
             import pandas as pd
             import pyarrow as pa
 
             ts = pd.concat(result["timeseries"], ignore_index=True)
             table = pa.Table.from_pandas(ts, schema=self.ts_schema, preserve_index=False, safe=False)
             store.write_table(self.sd.path, "timeseries", index, table)
+        store.write_rows(self.sd.path, "parts", index, rows, self.schema)
         self.sizer.observe(rows)
         self.done += len(rows)
         self.new += len(rows)

@@ -131,6 +131,18 @@ def done_runs(study_dir: Path) -> tuple[set[int], int]:
     return ids, failed
 
 
+def drop_parts_without(study_dir: Path, kind: str, run_ids: set[int]) -> int:
+    """Deletes parts holding a run not in ``run_ids`` (written just before a crash cut the
+    batch short); those runs run again, so keeping the part would store them twice."""
+    n = 0
+    for p in part_paths(study_dir, kind):
+        ids = pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist()
+        if any(i not in run_ids for i in ids):
+            p.unlink()
+            n += 1
+    return n
+
+
 def iter_parts(study_dir: Path, columns: list[str] | None = None, kind: str = "parts"):
     """Yields one DataFrame per part, optionally only some columns (constant memory)."""
     for p in part_paths(study_dir, kind):
