@@ -149,14 +149,17 @@ class JobRegistry:
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
+        submitted: dict[tuple, Future] = {}  # the same scenario and seed twice runs once
         for i, (_label, sc, seed, key) in enumerate(tasks):
             cached = self._cached(key)
             if cached is not None:
                 self._record(job, i, key, cached)
                 continue
-            fut = self._submit_task(sc, seed)
+            fut = submitted.get(key)
+            if fut is None:
+                fut = submitted[key] = self._submit_task(sc, seed)
+                job.futures.append(fut)
             fut.add_done_callback(lambda f, i=i, key=key: self._collect(job, i, key, f))
-            job.futures.append(fut)
         return job.id
 
     def _submit_task(self, sc: Scenario, seed: int) -> Future:

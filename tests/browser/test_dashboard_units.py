@@ -64,6 +64,16 @@ def test_a_job_runs_every_scheme_and_seed_and_caches_them(small):
     jobs.shutdown()
 
 
+def test_the_same_scenario_twice_in_a_job_runs_once(small):
+    jobs = JobRegistry(workers=0)
+    est = small["estonia"]
+    snap = _wait(jobs, jobs.submit({"a": est, "b": est}, [7]))
+    assert snap.done == 2 and len(jobs._jobs[snap.id].futures) == 1
+    a, b = (snap.runs[snap.runs["scenario"] == k].iloc[0] for k in ("a", "b"))
+    assert a["adopters"] == b["adopters"]
+    jobs.shutdown()
+
+
 def test_a_cancelled_job_stops_and_keeps_what_finished(small):
     jobs = JobRegistry(workers=0)
     job = jobs.submit(small, list(range(100, 130)))

@@ -56,7 +56,7 @@ def test_a_long_run_can_be_cancelled_and_the_page_stays_responsive(page):
     page.open("/what-if")
     reps = page.driver.find_element("id", ids.REPS)
     reps.send_keys(Keys.CONTROL, "a")
-    reps.send_keys("60", Keys.TAB)
+    reps.send_keys("200", Keys.TAB)
     _open_group(page, "behavioural")
     risk = page.driver.find_elements("css selector", "[id*='behaviour.risk_aversion'] .rc-slider-handle, "
                                      "[id*='behaviour.risk_aversion'] [role='slider']")
