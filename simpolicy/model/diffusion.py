@@ -42,6 +42,8 @@ class Diffusion:
         self.theme = np.zeros(0, dtype=int)
         self.live = np.zeros(0, dtype=bool)
         self.by_challenge: dict[int, list[Solution]] = {}
+        self._flat_key: bytes | None = None
+        self._flat_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
 
     def add(self, sol: Solution, initial: np.ndarray | None = None) -> None:
         """Registers a solution; `initial` marks buyers that already use it (not counted)."""
@@ -93,9 +95,7 @@ class Diffusion:
         h_type = (b.innovation_p * aw_max + b.imitation_q * peer) * self.quality[idx, None]
         h_max = np.clip(h_type.max(1), 0, 1)
         # every concerned buyer of every live solution in one flat array (no Python loop)
-        lens = rel.sum(1)
-        seg = np.repeat(np.arange(len(idx)), lens)
-        rows = np.concatenate([self.concerned[i] for i in idx]) if len(idx) else seg
+        seg, rows = self._flat(idx, rel.sum(1))
         cand = m.rng_diffusion.random(len(rows)) < h_max[seg]
         seg, rows = seg[cand], rows[cand]
         sol_ids = idx[seg]
@@ -109,6 +109,15 @@ class Diffusion:
         keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
         for s, row in zip(sol_ids[keep], rows[keep], strict=True):
             m.try_adopt(int(row), self.solutions[s], via="peer")
+
+    def _flat(self, idx: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment ids and buyer rows of the live solutions, rebuilt only when they change."""
+        key = idx.tobytes()
+        if self._flat_key != key:
+            seg = np.repeat(np.arange(len(idx)), lens)
+            rows = np.concatenate([self.concerned[i] for i in idx]) if len(idx) else seg
+            self._flat_key, self._flat_cache = key, (seg, rows)
+        return self._flat_cache
 
     def adopted_matrix(self) -> np.ndarray:
         """Solutions x buyers: who uses what (a view, grown as solutions appear)."""

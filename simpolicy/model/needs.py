@@ -8,16 +8,18 @@ scheme cannot touch (see project.py).
 
 from __future__ import annotations
 
-from statistics import NormalDist
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
 from .project import N_DRAWS, Need, Solution
 
 if TYPE_CHECKING:
     from .model import PolicyModel
 
+ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
 JOINT_ID_BASE = 10_000_000  # joint processes and competitions draw ids from another range
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
@@ -39,34 +41,41 @@ class NeedSource:
         self.next_joint = JOINT_ID_BASE
 
     def arrive(self) -> list[Need]:
-        """This month's new needs, one per buyer at most."""
+        """This month's new needs, one per buyer at most (their draws made in one block)."""
         rows = np.flatnonzero(self.rng.random(len(self.rate)) < self.rate)
+        if len(rows) == 0:
+            return []
+        u = self.rng.random((len(rows), N_DRAWS + ATTRS))
+        z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
         needs = []
-        for row in rows:
-            needs.append(self.make(int(row), self.rng, self.next_id))
+        for row, ui, zi in zip(rows, u, z, strict=True):
+            needs.append(self._build(int(row), ui, zi, self.next_id, None))
             self.next_id += 1
         return needs
 
     def make(self, row: int, rng: np.random.Generator, need_id: int,
              challenge: int | None = None) -> Need:
-        """Draws one need's theme, challenge, cost, value, complexity and random numbers."""
+        """Draws one need (joint processes and competitions use the programme's stream)."""
+        u = rng.random(N_DRAWS + ATTRS)
+        z = ndtri(np.clip(u[2:4], 1e-9, 1 - 1e-9))
+        return self._build(row, u, z, need_id, challenge)
+
+    def _build(self, row: int, u: np.ndarray, z: np.ndarray, need_id: int,
+               challenge: int | None) -> Need:
+        """A need's theme, challenge, cost, value, complexity and its own random numbers."""
         m, b = self.model, self.model.behaviour
         cpt = b.challenges_per_theme
-        u = rng.random(N_DRAWS + 6)
         if challenge is None:
             theme = int(np.searchsorted(self.theme_cum, u[0] * 0.999999))
-            block = m.relevance[row, theme * cpt:(theme + 1) * cpt]
-            options = np.flatnonzero(block)
+            options = np.flatnonzero(m.relevance[row, theme * cpt:(theme + 1) * cpt])
             pick = options if len(options) else np.arange(cpt)
             challenge = theme * cpt + int(pick[int(u[1] * len(pick))])
-        theme = challenge // cpt
-        dev_cost = b.dev_cost_eur * m.size_scale(row) * float(np.exp(b.cost_sd_log * _z(u[2])))
+        dev_cost = b.dev_cost_eur * m.size_scale(row) * math.exp(b.cost_sd_log * z[0])
         total = dev_cost * (1.09 + b.purchase_cost_multiple)
-        value = b.value_multiple * total * float(np.exp(0.5 * _z(u[3])))
-        reuse = self.reusable(row, challenge, u[5])
-        exists = reuse or u[4] < b.existing_product_share
-        return Need(need_id, row, m.month, theme, challenge, value, dev_cost, float(u[5] ** 0.8),
-                    bool(exists), u[6:])
+        value = b.value_multiple * total * math.exp(0.5 * z[1])
+        exists = self.reusable(row, challenge, u[6]) or u[4] < b.existing_product_share
+        return Need(need_id, row, m.month, challenge // cpt, challenge, value, dev_cost,
+                    float(u[5] ** 0.8), bool(exists), u[ATTRS:])
 
     def reusable(self, row: int, challenge: int, u: float) -> bool:
         """Whether the buyer would reuse a solution another buyer already uses.
@@ -183,9 +192,4 @@ class NeedSource:
         m.consider(need)  # the winning idea may or may not lead to a project
 
 
-_NORMAL = NormalDist()
 
-
-def _z(u: float) -> float:
-    """A standard normal quantile from a uniform (keeps every need's draws in one block)."""
-    return _NORMAL.inv_cdf(min(max(float(u), 1e-9), 1 - 1e-9))
