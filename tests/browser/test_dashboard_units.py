@@ -230,3 +230,20 @@ def test_the_app_builds_without_loading_anything(tmp_path):
         assert word in layout
     assert page_for("/").PATH == "/compare" and page_for("/nope") is None
     assert query("?study=a&evil=b&scenario=c") == {"study": "a", "scenario": "c"}
+
+
+def test_study_filters_and_defaults():
+    from dashboard import study_view as sv
+
+    runs = _study_frame()
+    runs.loc[0, "status"] = "failed"
+    assert sv.parameters(runs) == ["p.rate", "behaviour.risk_aversion"]
+    lo, hi = sv.span_of(runs, "p.rate")
+    assert 0 <= lo < hi <= 1
+    kept = sv.filter_runs(runs, ["x"], "p.rate", [0.2, 0.6])
+    assert set(kept["scenario"]) == {"x"} and kept["p.rate"].between(0.2, 0.6).all()
+    assert 0 not in set(sv.filter_runs(runs, None, None, None)["run_id"])  # failed runs left out
+    assert sv.parallel_dims(runs, "adopters") == ["p.rate", "behaviour.risk_aversion"]
+    sens = pd.DataFrame({"outcome": ["followers"], "parameter": ["p.rate"], "index": ["ST"], "value": [0.4]})
+    assert sv.default_outcome(["adopters", "followers"], sens) == "followers"
+    assert sv.default_outcome(["adopters", "followers"], pd.DataFrame()) == "adopters"
