@@ -5,8 +5,9 @@ Properties a policy maker must be able to trust whatever the luck of a run:
 - programme spending never exceeds the budget, at the end and at any month on the way
   (paid <= committed <= the ceiling of the budget years so far; an annual pot is never
   over-committed), and what instruments paid equals what their grants received;
-- every grant respects its instrument's cap, minimum and co-funding rate, and no project gets
-  more public money than it costs (grants that may be combined must not add up to over 100 %);
+- every grant respects its instrument's cap, minimum and co-funding rate, and no phase of a
+  project gets more public money than it costs (grants that may be combined, e.g. a
+  buyer-side PCP and a supplier-side grant, must not add up to over 100 %);
 - an outcome is NaN exactly when it is a share or a mean whose denominator is zero
   (simpolicy/outcomes.py: NaN means "not defined for this run"), and is never infinite.
 
@@ -51,13 +52,17 @@ def check_money(model) -> None:
         assert g.awarded >= spec.min_grant_eur - EPS, (g.instrument, g.awarded, spec.min_grant_eur)
         cap = spec.rate * g.eligible / (1 - spec.project_office_share)
         assert g.awarded <= cap + EPS, (g.instrument, g.awarded, cap)
-    for p in model.projects:  # an external project office's fee comes on top of the costs
+    for p in model.projects:  # per phase: grants together pay at most its cost (plus an office's fee)
         office = max((states[g.instrument].spec.project_office_share for g in p.grants), default=0.0)
-        cost = sum(p.costs.values()) / (1 - office)
-        assert p.public_money <= cost + EPS, (
-            f"project {p.id} gets {p.public_money:,.0f} of public money for {cost:,.0f} of costs: "
-            + ", ".join(f"{g.instrument} {g.awarded:,.0f} ({g.rate:.0%} of {g.eligible:,.0f})"
-                        for g in p.grants))
+        for phase, cost in p.costs.items():
+            parts = [(g, g.awarded * cost / g.eligible) for g in p.grants
+                     if phase in g.phases and g.eligible > 0]
+            covered = sum(x for _, x in parts)
+            assert covered <= cost / (1 - office) + EPS, (
+                f"project {p.id}: {covered:,.0f} of public money for its {phase} phase costing "
+                f"{cost:,.0f}: " + ", ".join(f"{g.instrument} ({g.itype}, paid to "
+                                            f"{states[g.instrument].spec.paid_to}) {x:,.0f}"
+                                            for g, x in parts))
     for st in prog.instruments:
         spec = st.spec
         assert -EPS <= st.paid <= st.granted + EPS, (st.id, st.paid, st.granted)
