@@ -8,12 +8,13 @@ come from common random numbers.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from simpolicy.model.model import PolicyModel
-from simpolicy.outcomes import summarise
+from simpolicy.outcomes import Baseline, summarise
 from simpolicy.scenario.loader import ensure_behaviour
 from simpolicy.scenario.schema import Scenario
 
@@ -36,19 +37,54 @@ def run_model(scenario: Scenario, seed: int) -> PolicyModel:
     return model
 
 
+@dataclass(frozen=True)
+class Counterfactual:
+    """The outcomes of the run without the scheme, and what the scheme's outcomes need."""
+
+    baseline: Baseline
+    summary: dict[str, float]
+    adopters: tuple[int, ...]
+
+
+_COUNTERFACTUALS: OrderedDict[tuple[str, int], Counterfactual] = OrderedDict()
+_CACHE_SIZE = 256
+
+
+def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:
+    """The run without the scheme, memoised: schemes edited on one population share it.
+
+    The counterfactual depends only on the population, behaviour and horizon, so a what-if
+    that edits the scheme (or a sweep over scheme parameters) need not rerun it. The result
+    is the same as running it again (runs are deterministic); only time is saved.
+    """
+    bare = scenario.without_scheme()
+    key = (bare.model_dump_json(exclude={"name", "description", "source"}), seed)
+    if key in _COUNTERFACTUALS:
+        _COUNTERFACTUALS.move_to_end(key)
+        return _COUNTERFACTUALS[key]
+    model = run_model(bare, seed)
+    cf = _record(model)
+    _COUNTERFACTUALS[key] = cf
+    while len(_COUNTERFACTUALS) > _CACHE_SIZE:
+        _COUNTERFACTUALS.popitem(last=False)
+    return cf
+
+
+def _record(model: PolicyModel) -> Counterfactual:
+    base = Baseline.of(model)
+    return Counterfactual(base, summarise(model, base), tuple(r["adopters"] for r in model.ledger.rows))
+
+
 def simulate(scenario: Scenario, seed: int = 0) -> RunResult:
     """Runs a scenario and its counterfactual with the same seed; pure and deterministic."""
     scenario = ensure_behaviour(scenario)
     seed = int(seed)
     model = run_model(scenario, seed)
-    if scenario.scheme.offers_anything:
-        cf = run_model(scenario.without_scheme(), seed)
-    else:
-        cf = model  # nothing offered: the run is its own counterfactual
-    summary = summarise(model, cf)
-    cf_summary = summarise(cf, cf) if cf is not model else dict(summary)
+    # nothing offered: the run is its own counterfactual
+    cf = counterfactual(scenario, seed) if scenario.scheme.offers_anything else _record(model)
+    summary = summarise(model, cf.baseline)
     ts = pd.DataFrame(model.ledger.rows)
-    ts["adopters_counterfactual"] = [r["adopters"] for r in cf.ledger.rows]
+    ts["adopters_counterfactual"] = list(cf.adopters)
     meta = {
         "scenario": scenario.name,
         "seed": seed,
@@ -56,4 +92,4 @@ def simulate(scenario: Scenario, seed: int = 0) -> RunResult:
         "n_buyers": model.buyers.n,
         "n_suppliers": model.suppliers.n,
     }
-    return RunResult(summary, ts, meta, cf_summary)
+    return RunResult(summary, ts, meta, dict(cf.summary))

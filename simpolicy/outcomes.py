@@ -7,6 +7,7 @@ this run" (e.g. the abort share when nothing was funded), never "zero".
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,7 +43,19 @@ def _abort_share(projects) -> float:
     return ratio(sum(p.status == "aborted" for p in done), len(done))
 
 
-def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
+@dataclass(frozen=True)
+class Baseline:
+    """What outcomes need from the counterfactual run: its starts and its adopters."""
+
+    started_needs: frozenset[int]
+    adopters: int
+
+    @classmethod
+    def of(cls, m: PolicyModel) -> Baseline:
+        return cls(frozenset(m.ledger.started_needs), len(m.ledger.adopters))
+
+
+def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     """All outcomes of a run against its counterfactual (same seed, no scheme)."""
     led, prog = m.ledger, m.programme
     funded = [p for p in m.projects if p.funded]
@@ -64,7 +77,7 @@ def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
     dev_projects = [p for p in funded if p.route == "development" and p.contracts > 0]
     contracts = sum(p.contracts for p in m.projects)
     adoptions = led.adoptions
-    additional = len(led.adopters) - len(cf.ledger.adopters)
+    additional = len(led.adopters) - cf.adopters
     out = {
         "projects_funded": n_funded,
         "projects_started": led.n_started,
@@ -79,7 +92,7 @@ def summarise(m: PolicyModel, cf: PolicyModel) -> dict[str, float]:
         "solutions_scaled": len(scaled),
         "followers": led.n_followers,
         "months_to_spread": float(np.mean(spread)) if spread else NAN,
-        "deadweight_share": ratio(sum(p.need.id in cf.ledger.started_needs for p in funded),
+        "deadweight_share": ratio(sum(p.need.id in cf.started_needs for p in funded),
                                   len(funded)),
         "additional_adoptions": additional,
         "public_eur_per_adoption": spend / additional if additional > 0 and spend else NAN,

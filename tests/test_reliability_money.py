@@ -23,7 +23,7 @@ import pytest
 
 from simpolicy import simulate
 from simpolicy.core import run_model
-from simpolicy.outcomes import STUCK_AGE_MONTHS, summarise
+from simpolicy.outcomes import STUCK_AGE_MONTHS, Baseline, summarise
 from simpolicy.scenario.loader import bundled_names, load_scenario, with_sets
 
 NIGHTLY = os.environ.get("SIMPOLICY_NIGHTLY") == "1"
@@ -135,7 +135,7 @@ def test_money_and_outcomes_hold_for_every_seed(name):
     for seed in SEEDS:
         sc, model, cf = run(name, seed)
         check_money(model)
-        summary = summarise(model, cf)
+        summary = summarise(model, Baseline.of(cf))
         check_outcomes(summary, denominators(model, cf, summary))
         for row in model.ledger.rows:
             assert all(not math.isnan(v) for v in row.values()), row
