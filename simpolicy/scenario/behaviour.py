@@ -37,7 +37,7 @@ class Behaviour(Strict):
     application_cost_eur: float = Field(10000, ge=0, description="effort of one application")
     advice_risk_relief: float = Field(0.3, ge=0, le=1, description="risk a centre's advice removes")
     # project success
-    base_success: float = Field(0.92, ge=0, le=1, description="success chance of one contractor's phase")
+    base_success: float = Field(0.94, ge=0, le=1, description="success chance of one contractor's phase")
     complexity_effect: float = Field(0.5, ge=0, le=1)
     preparation_effect: float = Field(0.6, ge=0, le=1, description="failure from poor preparation")
     rushed_threshold: float = Field(0.45, ge=0, le=1, description="preparation quality below = rushed")
