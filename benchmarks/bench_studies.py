@@ -4,8 +4,9 @@ Ratios only (absolute times depend on the machine and on what else runs on it):
 
 - ``speedup_2_local``: wall time of a study on 1 local worker / on 2 (goal >= 1.8 on 2 cores);
   ``parallelism_*`` is the sum of the runs' own times / the study's wall time, i.e. how many
-  workers were kept busy: it separates the executor's overhead from a machine whose cores
-  are shared with other work (see ``load_average_*``);
+  workers were kept busy, and ``cpu_share_*`` the CPU seconds the study got per second (the
+  cores it actually had): together they separate the executor's overhead from a machine
+  whose cores are shared with other work (see ``load_average_1min``);
 - ``speedup_dask_2``: 1 local worker / a Dask loopback cluster of 2 single-thread workers
   (goal >= 1.7; the cluster is started before timing, as a long-lived cluster would be);
 - ``memory_ratio``: peak resident memory of a 2,000-run study / a 200-run study, both on one
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -85,13 +87,21 @@ def parallelism(out: Path, wall: float) -> float:
     return round(float(pd.read_parquet(out / "parts")["elapsed_s"].sum()) / wall, 2)
 
 
-def sweep(spec: Path, out: Path, *args: str) -> float:
-    """Runs ``simpolicy sweep`` in a fresh process; returns the study's own wall time (s)."""
+def cpu_seconds() -> float:
+    """CPU time of every finished child process and its children (local workers included)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def sweep(spec: Path, out: Path, *args: str) -> tuple[float, float]:
+    """Runs ``simpolicy sweep`` in a fresh process; returns the study's own wall time and the
+    CPU seconds the command and its local workers used (s)."""
     cmd = [sys.executable, "-m", "simpolicy.cli.main", "sweep", str(spec), "--out", str(out), "--json", *args]
+    c0 = cpu_seconds()
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-500:]}")
-    return float(json.loads(r.stdout)["elapsed_s"])
+    return float(json.loads(r.stdout)["elapsed_s"]), cpu_seconds() - c0
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -102,20 +112,22 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def bench_speed(tmp: Path, reps: int) -> dict:
     spec = write(tmp, "speed", SPEED.format(reps=reps))
-    one = sweep(spec, tmp / "speed1", "--workers", "1")
-    two = sweep(spec, tmp / "speed2", "--workers", "2")
+    one, cpu_one = sweep(spec, tmp / "speed1", "--workers", "1")
+    two, cpu_two = sweep(spec, tmp / "speed2", "--workers", "2")
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
-        dask = sweep(spec, tmp / "speed_dask", "--scheduler", cluster.scheduler_address)
+        dask, _ = sweep(spec, tmp / "speed_dask", "--scheduler", cluster.scheduler_address)
     runs = 3 * reps
     return {"runs": runs, "seconds_1_local": round(one, 2), "seconds_2_local": round(two, 2),
             "seconds_dask_2": round(dask, 2), "speedup_2_local": round(one / two, 2),
             "speedup_dask_2": round(one / dask, 2),
             "parallelism_1_local": parallelism(tmp / "speed1", one),
             "parallelism_2_local": parallelism(tmp / "speed2", two),
-            "parallelism_dask_2": parallelism(tmp / "speed_dask", dask)}
+            "parallelism_dask_2": parallelism(tmp / "speed_dask", dask),
+            "cpu_seconds_1_local": round(cpu_one, 2), "cpu_seconds_2_local": round(cpu_two, 2),
+            "cpu_share_1_local": round(cpu_one / one, 2), "cpu_share_2_local": round(cpu_two / two, 2)}
 
 
 def peak_rss_kib(spec: Path, out: Path, runs: int) -> int:
@@ -191,8 +203,8 @@ def main(argv: list[str] | None = None) -> dict:
     result["goals"] = {"speedup_2_local": ">= 1.8", "speedup_dask_2": ">= 1.7", "memory_ratio": "<= 1.2",
                        "crn_width_ratio": ">= 3"}
     text = json.dumps(result, indent=2)
-    print(text)
     OUT.write_text(text + "\n")
+    print(text)
     return result
 
 
