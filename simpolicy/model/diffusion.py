@@ -92,7 +92,9 @@ class Diffusion:
         share_all = ad.sum(1, keepdims=True) / np.maximum(rel.sum(1, keepdims=True), 1)
         peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
         aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
-        h_type = (b.innovation_p * aw_max + b.imitation_q * peer) * self.quality[idx, None]
+        pull = self._price_pull(idx)
+        h_type = ((b.innovation_p * aw_max + b.imitation_q * peer)
+                  * (self.quality[idx] * pull)[:, None])
         h_max = np.clip(h_type.max(1), 0, 1)
         # every concerned buyer of every live solution in one flat array (no Python loop)
         seg, rows = self._flat(idx, rel.sum(1))
@@ -105,10 +107,27 @@ class Diffusion:
         types = m.buyers.type_idx[rows]
         themes = self.theme[sol_ids]
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
-             * self.quality[sol_ids] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
+             * (self.quality[idx] * pull)[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
         for s, row in zip(sol_ids[keep], rows[keep], strict=True):
             m.try_adopt(int(row), self.solutions[s], via="peer")
+
+    def _price_pull(self, idx: np.ndarray) -> np.ndarray:
+        """How much a diffusion grant raises the adoption hazard: 1 / (1 - grant share), at most 2.
+
+        Scaling support lowers a follower's price; buyers respond to the price they pay (a
+        half-price solution is taken up about twice as often). Without such a grant it is 1.
+        """
+        m = self.model
+        pull = np.ones(len(idx))
+        if not any(st.type == "diffusion_grant" for st in m.programme.instruments):
+            return pull
+        for i, s in enumerate(idx):
+            sol = self.solutions[s]
+            _, grant = m.programme.diffusion_grant(m.theme_names[sol.theme], sol.unit_cost, m.month)
+            if grant:
+                pull[i] = min(2.0, 1.0 / max(1e-9, 1.0 - grant / sol.unit_cost))
+        return pull
 
     def _flat(self, idx: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Segment ids and buyer rows of the live solutions, rebuilt only when they change."""
