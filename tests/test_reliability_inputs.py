@@ -56,7 +56,7 @@ def cases(ci: int, nightly: int) -> settings:
     return settings(PROFILE, max_examples=nightly if NIGHTLY else ci)
 
 
-MAX_SECONDS = 20.0  # a case slower than this counts as a hang
+MAX_CPU_SECONDS = 20.0  # a case using more CPU than this counts as a hang (wall time varies with load)
 SENTINEL = "PWNED_BY_YAML_TAG"
 SCENARIO_FILES = sorted(p for p in (ROOT / "scenarios").glob("*.yaml")
                         if p.name not in ("behaviour.yaml", "schema.json"))
@@ -92,13 +92,13 @@ def assert_located_lines(stderr: str, files: list[str]) -> None:
 
 def assert_rejected(path: Path, sentinel_dir: Path | None = None) -> None:
     """The contract for one invalid file, checked in this process."""
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     rc, out, err = validate_in_process(path)
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert rc == 2, f"exit {rc} for {path.name}:\n{err}"
     assert out == "", out
     assert_located_lines(err, [str(path)])
-    assert elapsed < MAX_SECONDS, f"{elapsed:.1f} s"
+    assert elapsed < MAX_CPU_SECONDS, f"{elapsed:.1f} s of CPU"
     if sentinel_dir is not None:
         assert not list(sentinel_dir.glob(SENTINEL + "*")), "a YAML tag executed code"
 
