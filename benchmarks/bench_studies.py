@@ -6,7 +6,10 @@ Ratios only (absolute times depend on the machine and on what else runs on it):
   ``parallelism_*`` is the sum of the runs' own times / the study's wall time, i.e. how many
   workers were kept busy, and ``cpu_share_*`` the CPU seconds the study got per second (the
   cores it actually had): together they separate the executor's overhead from a machine
-  whose cores are shared with other work (see ``load_average_1min``);
+  whose cores are shared with other work (see ``load_average_1min``).
+  ``estimated_idle_speedup_2_local`` is what the speed-up would be if each worker had a core
+  of its own: the runs' CPU seconds on 1 worker / half those on 2 (start-up, measured as a
+  command with nothing left to run, taken out of both). It is an estimate, not a measurement;
 - ``speedup_dask_2``: 1 local worker / a Dask loopback cluster of 2 single-thread workers
   (goal >= 1.7; the cluster is started before timing, as a long-lived cluster would be);
 - ``memory_ratio``: peak resident memory of a 2,000-run study / a 200-run study, both on one
@@ -114,6 +117,7 @@ def bench_speed(tmp: Path, reps: int) -> dict:
     spec = write(tmp, "speed", SPEED.format(reps=reps))
     one, cpu_one = sweep(spec, tmp / "speed1", "--workers", "1")
     two, cpu_two = sweep(spec, tmp / "speed2", "--workers", "2")
+    _, cpu_fixed = sweep(spec, tmp / "speed1", "--workers", "1", "--resume")  # start-up only: 0 runs
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -127,7 +131,9 @@ def bench_speed(tmp: Path, reps: int) -> dict:
             "parallelism_2_local": parallelism(tmp / "speed2", two),
             "parallelism_dask_2": parallelism(tmp / "speed_dask", dask),
             "cpu_seconds_1_local": round(cpu_one, 2), "cpu_seconds_2_local": round(cpu_two, 2),
-            "cpu_share_1_local": round(cpu_one / one, 2), "cpu_share_2_local": round(cpu_two / two, 2)}
+            "cpu_share_1_local": round(cpu_one / one, 2), "cpu_share_2_local": round(cpu_two / two, 2),
+            "cpu_seconds_start_up": round(cpu_fixed, 2),
+            "estimated_idle_speedup_2_local": round((cpu_one - cpu_fixed) / ((cpu_two - cpu_fixed) / 2), 2)}
 
 
 def peak_rss_kib(spec: Path, out: Path, runs: int) -> int:
