@@ -64,6 +64,9 @@ class PolicyModel(mesa.Model):
         self.advised = self._aware_draws[:, 8] < (centre.reach if centre else 0.0)
         self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
         self.needs.seed_stock(rng_pop)
+        # all agents exist now; Mesa 3.3 keeps a per-model id counter in a class-level dict
+        # that would keep every finished model alive (mesa#3179), so drop ours
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
 
     # --- the month --------------------------------------------------------------
     def step(self) -> None:

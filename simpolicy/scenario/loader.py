@@ -75,6 +75,8 @@ def apply_sets(data: dict, sets: dict[str, Any], lines: dict) -> dict:
         for _i, part in enumerate(parts[:-1]):
             node = _child(node, part, path, create=parts[0] == "behaviour")
         last = parts[-1]
+        if not isinstance(node, dict | list):
+            raise InputError([Problem("--set", 0, path, "cannot set a field below a value")])
         if isinstance(node, list):
             node[_index(node, last, path)] = value
         else:
