@@ -14,38 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simpolicy import simulate
-from simpolicy.core import run_model
 from tests.conftest import SCENARIOS, short
 
 FUNDED = [s for s in SCENARIOS if s not in ("denmark_baseline", "netherlands")]
 
 
-def _grants(model):
-    for p in model.projects:
-        yield from p.grants
-
-
-@pytest.mark.parametrize("name", FUNDED)
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_money_is_conserved_and_caps_hold(name, seed):
-    model = run_model(short(name, 3), seed)
-    specs = {s.id: s for s in model.programme.instruments}
-    for g in _grants(model):
-        spec = specs[g.instrument].spec
-        assert g.paid <= g.awarded + 1e-6
-        assert g.awarded <= spec.max_grant_eur + 1e-6
-        assert g.awarded >= spec.min_grant_eur - 1e-6
-        cap = spec.rate * g.eligible / (1 - spec.project_office_share)
-        assert g.awarded <= cap + 1e-6, (g, cap)
-    for st_ in model.programme.instruments:
-        spec = st_.spec
-        assert st_.paid <= st_.granted + 1e-6
-        assert st_.granted <= st_.budget_over(model.months) + 1e-6
-        if spec.annual_budget_eur is not None:
-            for year, committed in st_.committed.items():
-                assert committed <= spec.annual_budget_eur + 1e-6, (spec.id, year)
-    spend = model.programme.spent
-    assert spend <= sum(s.budget_over(model.months) for s in model.programme.instruments) + 1e-6
+# Money conservation and caps over every scenario and many seeds: tests/test_reliability_money.py
 
 
 def _no_money(name):
@@ -61,7 +35,7 @@ def _no_money(name):
 @pytest.mark.parametrize("name", FUNDED)
 def test_zero_budget_scheme_equals_counterfactual(name):
     empty = _no_money(name)
-    for seed in (0, 1):
+    for seed in (0,):
         a = simulate(empty, seed).summary
         b = simulate(empty.without_scheme(), seed).summary
         for k, v in b.items():
@@ -78,11 +52,11 @@ def _scaled(name, factor):
     return sc.model_copy(update={"scheme": sc.scheme.model_copy(update={"instruments": instruments})})
 
 
-def _mean_funded(sc, seeds=range(6)):
+def _mean_funded(sc, seeds=range(4)):
     return sum(simulate(sc, s).summary["projects_funded"] for s in seeds) / len(seeds)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(["flanders", "austria", "lithuania", "estonia"]),
        factor=st.floats(min_value=0.0, max_value=0.9))
 def test_more_budget_never_lowers_funded_projects(name, factor):
