@@ -76,7 +76,7 @@ class Programme(mesa.Agent):
             amount = st.offer(costs, internal)
             if amount > self.model.behaviour.application_cost_eur:
                 out.append((st, amount))
-        return _no_stacking(out)
+        return _no_stacking(out, costs)
 
     # --- applications and awards --------------------------------------------------------
     def apply(self, decision: Decision, month: int) -> None:
@@ -177,18 +177,25 @@ class Programme(mesa.Agent):
         return sum(s.paid for s in self.instruments)
 
 
-def _no_stacking(offers: list) -> list:
+def _no_stacking(offers: list, costs: dict[str, float]) -> list:
     """One buyer-side grant per phase: the buyer takes the largest offers that do not overlap.
 
-    Supplier-side money pays the suppliers' own investment, so it may come on top.
+    Supplier-side money may come on top, but only for what the buyer-side grants leave
+    unpaid: public money never pays more than a phase costs.
     """
     chosen, covered = [], set()
-    for st, amount in sorted(offers, key=lambda o: (-o[1], o[0].id)):
+    buyer_side = [o for o in offers if o[0].spec.paid_to != "supplier"]
+    for st, amount in sorted(buyer_side, key=lambda o: (-o[1], o[0].id)):
         phases = set(st.spec.phases)
-        if st.spec.paid_to == "supplier":
-            chosen.append((st, amount))
-        elif not phases & covered:
+        if not phases & covered:
             chosen.append((st, amount))
             covered |= phases
+    for st, amount in sorted((o for o in offers if o[0].spec.paid_to == "supplier"),
+                             key=lambda o: (-o[1], o[0].id)):
+        phases = set(st.spec.phases)
+        paid = sum(a for s, a in chosen if set(s.spec.phases) & phases)
+        left = sum(costs.get(p, 0.0) for p in phases) - paid
+        if min(amount, left) > max(1.0, st.spec.min_grant_eur):
+            chosen.append((st, min(amount, left)))
     order = {id(st): i for i, (st, _) in enumerate(offers)}
     return sorted(chosen, key=lambda o: order[id(o[0])])

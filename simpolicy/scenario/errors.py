@@ -15,7 +15,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path or '(top)'}: {self.message}"
+        return (f"{_one_line(self.file)}:{self.line}: {_one_line(self.path) or '(top)'}: "
+                f"{_one_line(self.message)}")
+
+
+def _one_line(text: str) -> str:
+    """Control characters (a key with a newline, YAML's own multi-line messages) escaped,
+    so that every problem stays on one line."""
+    text = " ".join(str(text).split("\n  in "))  # PyYAML appends '\n  in "<string>"'
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class InputError(Exception):
