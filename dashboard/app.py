@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, dcc, html
+from dash.exceptions import DependencyException
 
 from .config import MAX_UPLOAD_BYTES, DashboardConfig
 from .context import AppContext
@@ -82,4 +83,9 @@ def create_app(config: DashboardConfig | None = None, context: AppContext | None
 
     for page in PAGES:
         page.register(app, ctx)
+
+    @app.server.errorhandler(DependencyException)
+    def _no_such_asset(_err):  # an unknown component-suite path is "not found", not a crash
+        return "not found", 404
+
     return app

@@ -66,8 +66,10 @@ def layout(ctx, scenario: str | None = None, **_query) -> html.Div:
 
 def upload(ctx, checked: dict) -> tuple[str | None, list[str]]:
     """(new reference, problem lines) for a size-checked upload."""
+    if not isinstance(checked, dict):
+        return None, ["upload: not a file upload"]
     if checked.get("error"):
-        return None, [checked["error"]]
+        return None, [str(checked["error"])[:300]]
     try:
         ref, _ = ctx.catalogue.add_upload(checked.get("contents"), checked.get("filename"))
     except InputError as e:
@@ -95,9 +97,10 @@ def register(app: dash.Dash, ctx) -> None:
         if not checked:
             return no_update, no_update, no_update, no_update
         ref, problems = upload(ctx, checked)
+        name = checked.get("filename") if isinstance(checked, dict) else "the upload"
         if problems:  # contents cleared so that the same file can be dropped again after a fix
             return (html.Div(className="upload-error", children=[
-                html.P(f"{checked.get('filename')} was not accepted:"), ui.problems_box(problems)]),
+                html.P(f"{name} was not accepted:"), ui.problems_box(problems)]),
                 no_update, no_update, None)
-        return (html.P(f"{checked.get('filename')} is valid and is now available on every page as "
+        return (html.P(f"{name} is valid and is now available on every page as "
                        f"“{ref}”.", className="ok"), ctx.catalogue.options(), ref, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from simpolicy.analysis.study_figures import (
     outcome_scatter,
@@ -162,7 +163,10 @@ def register(app: dash.Dash, ctx) -> None:
         return draw(study, outcome, x, colour, schemes, fparam, span)
 
     def _filtered(study_id, schemes, fparam, span):
-        study = ctx.studies.load(study_id)
+        try:
+            study = ctx.studies.load(study_id)
+        except (StudyRefused, OSError, ValueError):
+            raise PreventUpdate from None  # nothing to download for a refused study id
         return study, sv.filter_runs(study["runs"], schemes, fparam, span)
 
     @app.callback(Output(SCATTER_DL, "data"), Input(SCATTER_CSV, "n_clicks"), State(STUDY, "value"),
@@ -181,8 +185,8 @@ def register(app: dash.Dash, ctx) -> None:
     @app.callback(Output(SENS_DL, "data"), Input(SENS_CSV, "n_clicks"), State(STUDY, "value"),
                   prevent_initial_call=True)
     def _sens_csv(_n, study_id):
-        return ui.csv_download(tidy_sensitivity(ctx.studies.load(study_id)["sensitivity"]),
-                               f"{study_id}_sensitivity.csv")
+        study, _ = _filtered(study_id, None, None, None)
+        return ui.csv_download(tidy_sensitivity(study["sensitivity"]), f"{study_id}_sensitivity.csv")
 
     @app.callback(Output(TABLE_DL, "data"), Input(TABLE_CSV, "n_clicks"), State(STUDY, "value"),
                   *FILTERS, prevent_initial_call=True)
