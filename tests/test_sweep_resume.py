@@ -58,8 +58,18 @@ def test_sigkill_then_resume_equals_uninterrupted(study, tmp_path):
     assert not list(cut.rglob(".*.tmp-*")) and not (cut / ".lock").exists()
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(study, tmp_path):
-    spec, full = study
+@pytest.fixture(scope="module")
+def long_study(tmp_path_factory):
+    """A study long enough (60 runs of 4 years) that an interrupt lands before it ends."""
+    d = tmp_path_factory.mktemp("interrupt")
+    spec = write_spec(d, "interrupt", reps=30, years=4)
+    full = d / "full"
+    run_study(plan_study(spec), full, workers=1, notify=lambda m: None)
+    return spec, full
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(long_study, tmp_path):
+    spec, full = long_study
     cut = tmp_path / "cut"
     p = popen("sweep", spec, "--workers", "1", "--batch-size", "2", "--out", cut)
     _wait_for_parts(p, cut)
