@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from simpolicy.cli.main import main
 from simpolicy.experiments.spec import SweepSpec
 from simpolicy.scenario.schema import Scenario
-from simpolicy.scenario.yamlio import read_yaml
+from simpolicy.scenario.yamlio import _inner_model, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NIGHTLY = os.environ.get("SIMPOLICY_NIGHTLY") == "1"
@@ -127,14 +127,7 @@ def walk(data, path=()):
             yield from walk(v, path + (i,))
 
 
-def _model_of(annotation) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+_model_of = _inner_model  # the schema's own helper: the model inside an annotation
 
 
 def required_paths(model: type[BaseModel], data, path=()):

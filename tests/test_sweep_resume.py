@@ -17,14 +17,19 @@ from simpolicy.experiments.study import plan_study, run_study
 from simpolicy.results import load
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """A 40-run spec and its uninterrupted result (run in this process)."""
-    d = tmp_path_factory.mktemp("resume")
-    spec = write_spec(d, "resume", reps=20)
+def _finished(tmp_path_factory, name: str, **size):
+    """A spec and its uninterrupted result (run in this process)."""
+    d = tmp_path_factory.mktemp(name)
+    spec = write_spec(d, name, **size)
     full = d / "full"
     run_study(plan_study(spec), full, workers=1, notify=lambda m: None)
     return spec, full
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A 40-run spec and its uninterrupted result."""
+    return _finished(tmp_path_factory, "resume", reps=20)
 
 
 def _parts(out: Path) -> int:
@@ -61,11 +66,7 @@ def test_sigkill_then_resume_equals_uninterrupted(study, tmp_path):
 @pytest.fixture(scope="module")
 def long_study(tmp_path_factory):
     """A study long enough (60 runs of 4 years) that an interrupt lands before it ends."""
-    d = tmp_path_factory.mktemp("interrupt")
-    spec = write_spec(d, "interrupt", reps=30, years=4)
-    full = d / "full"
-    run_study(plan_study(spec), full, workers=1, notify=lambda m: None)
-    return spec, full
+    return _finished(tmp_path_factory, "interrupt", reps=30, years=4)
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(long_study, tmp_path):
