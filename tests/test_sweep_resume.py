@@ -73,7 +73,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(long_study, tmp_path):
     spec, full = long_study
     cut = tmp_path / "cut"
     p = popen("sweep", spec, "--workers", "1", "--batch-size", "2", "--out", cut)
-    _wait_for_parts(p, cut)
+    _wait_for_parts(p, cut, n=2)  # running steadily, well past start-up
     os.killpg(p.pid, signal.SIGINT)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
