@@ -44,6 +44,8 @@ def cmd_sweep(args) -> int:
             return 2
     plan = plan_study(args.spec)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)  # a batch system's stop is a Ctrl-C
+    # a parent that ignores SIGINT (a test runner, nohup) must not make Ctrl-C a no-op here
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     bar = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     try:
         with bar or _nothing():
