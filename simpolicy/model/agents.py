@@ -82,8 +82,6 @@ class Supplier(mesa.Agent):
     def __init__(self, model: PolicyModel, row: int):
         super().__init__(model)
         self.row = row
-        self.sales = 0.0
-        self.invested = 0.0
 
 
 def bid_decisions(model: PolicyModel, candidates: np.ndarray, fee: float, market: float,

@@ -290,6 +290,3 @@ class PolicyModel(mesa.Model):
     def size_scale(self, row: int) -> float:
         """How a buyer's project sizes scale with its budget (larger buyers, larger needs)."""
         return float(self.size_scales[row])
-
-    def adopted_mask(self, sol: Solution) -> np.ndarray:
-        return self.diffusion.adopted_matrix()[sol.id]
