@@ -22,7 +22,6 @@ class Buyer(mesa.Agent):
     def __init__(self, model: PolicyModel, row: int):
         super().__init__(model)
         self.row = row
-        self.budget_left = float(model.buyers.budget[row])
 
     @property
     def annual_budget(self) -> float:
@@ -40,12 +39,10 @@ class Buyer(mesa.Agent):
     def risk_tolerance(self) -> float:
         return float(self.model.buyers.risk_tolerance[self.row])
 
-    def new_year(self) -> None:
-        """Budgets are annual: what was not spent is gone, a new budget arrives.
-
-        A budgeted commitment that overran last year's budget is paid from this year's.
-        """
-        self.budget_left = float(self.model.buyers.budget[self.row]) + min(0.0, self.budget_left)
+    @property
+    def budget_left(self) -> float:
+        """This year's budget not yet spent (kept in the buyers' column, renewed each January)."""
+        return float(self.model.buyers.budget_left[self.row])
 
     def perceived_success(self, need: Need) -> float:
         """How likely the buyer thinks a project will deliver: harder for complex needs."""
@@ -70,10 +67,10 @@ class Buyer(mesa.Agent):
 
     def can_afford(self, amount: float) -> bool:
         """Whether this year's budget still holds the amount."""
-        return amount <= self.budget_left + 1e-9
+        return amount <= self.model.buyers.budget_left[self.row] + 1e-9
 
     def spend(self, amount: float) -> None:
-        self.budget_left -= amount
+        self.model.buyers.budget_left[self.row] -= amount
 
 
 class Supplier(mesa.Agent):

@@ -39,9 +39,10 @@ class Diffusion:
         self.concerned: list[np.ndarray] = []
         self._adopted = np.zeros((0, model.buyers.n), dtype=bool)
         self.quality = np.zeros(0)
+        self.unit_cost = np.zeros(0)
         self.theme = np.zeros(0, dtype=int)
         self.live = np.zeros(0, dtype=bool)
-        self.by_challenge: dict[int, list[Solution]] = {}
+        self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         self._flat_key: bytes | None = None
         self._flat_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
 
@@ -51,8 +52,9 @@ class Diffusion:
         relevant = m.relevance[:, sol.challenge]
         types = m.buyers.type_idx
         self.solutions.append(sol)
-        self.by_challenge.setdefault(sol.challenge, []).append(sol)
         self.concerned.append(np.flatnonzero(relevant))
+        if sol.adopters:
+            self._used(sol)
         n = len(self.solutions) - 1
         if n >= len(self._adopted):
             grown = np.zeros((max(16, 2 * len(self._adopted)), m.buyers.n), dtype=bool)
@@ -66,15 +68,27 @@ class Diffusion:
         self.rel = np.vstack([self.rel, rel])
         self.ad = np.vstack([self.ad, ad])
         self.quality = np.append(self.quality, sol.quality)
+        self.unit_cost = np.append(self.unit_cost, sol.unit_cost)
         self.theme = np.append(self.theme, sol.theme).astype(int)
         self.live = np.append(self.live, True)
 
     def in_use(self, challenge: int) -> Solution | None:
         """A solution for the challenge that some buyer already uses, if any."""
-        return next((s for s in self.by_challenge.get(challenge, ()) if s.adopters), None)
+        return self._in_use.get(challenge)
+
+    def uses(self, sol_id: int, row: int) -> bool:
+        """Whether the buyer in `row` already uses the solution."""
+        return bool(self._adopted[sol_id, row])
+
+    def _used(self, sol: Solution) -> None:
+        """Notes that a solution has users: the oldest such solution answers its challenge."""
+        cur = self._in_use.get(sol.challenge)
+        if cur is None or sol.id < cur.id:
+            self._in_use[sol.challenge] = sol
 
     def record(self, sol: Solution, row: int) -> None:
         """Counts an adoption so that peers see it."""
+        self._used(sol)
         if self._adopted[sol.id, row]:
             return
         self._adopted[sol.id, row] = True
@@ -101,7 +115,7 @@ class Diffusion:
         cand = m.rng_diffusion.random(len(rows)) < h_max[seg]
         seg, rows = seg[cand], rows[cand]
         sol_ids = idx[seg]
-        fresh = ~self.adopted_matrix()[sol_ids, rows]
+        fresh = ~self._adopted[sol_ids, rows]
         seg, rows, sol_ids = seg[fresh], rows[fresh], sol_ids[fresh]
         # keep each candidate with its own hazard over the bound (exact thinning)
         types = m.buyers.type_idx[rows]
@@ -109,8 +123,13 @@ class Diffusion:
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
              * (self.quality[idx] * pull)[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
-        for s, row in zip(sol_ids[keep], rows[keep], strict=True):
-            m.try_adopt(int(row), self.solutions[s], via="peer")
+        sol_ids, rows = sol_ids[keep], rows[keep]
+        # a peer that cannot pay the price even less the largest scaling grant is out; budgets
+        # only fall within a month, so one look before the purchases is exact
+        price = self.unit_cost[sol_ids] * m.size_scales[rows]
+        afford = price - m.programme.largest_scaling_grants(price) <= m.buyers.budget_left[rows] + 1e-9
+        for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
+            m.try_adopt(row, self.solutions[s], via="peer")
 
     def _price_pull(self, idx: np.ndarray) -> np.ndarray:
         """How much a diffusion grant raises the adoption hazard: 1 / (1 - grant share), at most 2.
@@ -119,14 +138,13 @@ class Diffusion:
         half-price solution is taken up about twice as often). Without such a grant it is 1.
         """
         m = self.model
+        if not m.programme.scales:
+            return np.ones(len(idx))
+        price = self.unit_cost[idx]
+        grant = m.programme.diffusion_grants(self.theme[idx], price, m.month)
         pull = np.ones(len(idx))
-        if not any(st.type == "diffusion_grant" for st in m.programme.instruments):
-            return pull
-        for i, s in enumerate(idx):
-            sol = self.solutions[s]
-            _, grant = m.programme.diffusion_grant(m.theme_names[sol.theme], sol.unit_cost, m.month)
-            if grant:
-                pull[i] = min(2.0, 1.0 / max(1e-9, 1.0 - grant / sol.unit_cost))
+        has = grant > 0
+        pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull
 
     def _flat(self, idx: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

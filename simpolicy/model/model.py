@@ -88,8 +88,7 @@ class PolicyModel(mesa.Model):
 
     def new_year(self) -> None:
         """Annual budgets renew; awareness of development money is re-read."""
-        for b in self.buyer_agents:
-            b.new_year()
+        self.buyers.new_year()
         self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
 
     # --- decisions --------------------------------------------------------------
@@ -206,7 +205,7 @@ class PolicyModel(mesa.Model):
 
     # --- money ------------------------------------------------------------------
     def state(self, g: Grant):
-        return next(s for s in self.programme.instruments if s.id == g.instrument)
+        return self.programme.state(g.instrument)
 
     def pay(self, g: Grant, phase: str, costs: dict[str, float]) -> float:
         return self.state(g).pay(g, phase, costs)
@@ -256,13 +255,12 @@ class PolicyModel(mesa.Model):
 
     def try_adopt(self, row: int, sol: Solution, via: str) -> bool:
         """A buyer buys a proven solution if this year's budget (and any grant) allows."""
-        if self.diffusion.adopted_matrix()[sol.id, row]:
+        if self.diffusion.uses(sol.id, row):
             return False
         price = sol.unit_cost * self.size_scale(row)
-        theme = self.theme_names[sol.theme]
-        st, grant = self.programme.diffusion_grant(theme, price, self.month)
-        own = price - grant
         buyer = self.buyer_agents[row]
+        st, grant = self.programme.diffusion_grant(sol.theme, price, self.month)
+        own = price - grant
         # named followers and joint-process buyers committed in advance: their purchase is
         # budgeted (it may draw on next year's budget); peers must find money this year
         committed = via == "follower" and own <= buyer.annual_budget

@@ -47,9 +47,10 @@ class NeedSource:
             return []
         u = self.rng.random((len(rows), N_DRAWS + ATTRS))
         z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
+        challenges = self._challenges(rows, u)
         needs = []
-        for row, ui, zi in zip(rows, u, z, strict=True):
-            needs.append(self._build(int(row), ui, zi, self.next_id, None))
+        for row, ui, zi, ch in zip(rows.tolist(), u, z.tolist(), challenges.tolist(), strict=True):
+            needs.append(self._build(row, ui, zi, self.next_id, ch))
             self.next_id += 1
         return needs
 
@@ -58,24 +59,33 @@ class NeedSource:
         """Draws one need (joint processes and competitions use the programme's stream)."""
         u = rng.random(N_DRAWS + ATTRS)
         z = ndtri(np.clip(u[2:4], 1e-9, 1 - 1e-9))
-        return self._build(row, u, z, need_id, challenge)
-
-    def _build(self, row: int, u: np.ndarray, z: np.ndarray, need_id: int,
-               challenge: int | None) -> Need:
-        """A need's theme, challenge, cost, value, complexity and its own random numbers."""
-        m, b = self.model, self.model.behaviour
-        cpt = b.challenges_per_theme
         if challenge is None:
-            theme = int(np.searchsorted(self.theme_cum, u[0] * 0.999999))
-            options = np.flatnonzero(m.relevance[row, theme * cpt:(theme + 1) * cpt])
-            pick = options if len(options) else np.arange(cpt)
-            challenge = theme * cpt + int(pick[int(u[1] * len(pick))])
+            challenge = int(self._challenges(np.array([row]), u[None, :])[0])
+        return self._build(row, u, z.tolist(), need_id, challenge)
+
+    def _challenges(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Each need's theme (by the theme shares) and a challenge in it that concerns its buyer.
+
+        A buyer concerned by none of the theme's challenges may have any of them.
+        """
+        cpt = self.model.behaviour.challenges_per_theme
+        themes = np.searchsorted(self.theme_cum, u[:, 0] * 0.999999)
+        options = self.model.relevance.reshape(len(self.rate), -1, cpt)[rows, themes]
+        count = options.sum(1)
+        options[count == 0] = True
+        count[count == 0] = cpt
+        pick = (u[:, 1] * count).astype(np.int64)  # the pick-th challenge that concerns it
+        return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
+
+    def _build(self, row: int, u: np.ndarray, z: list[float], need_id: int, challenge: int) -> Need:
+        """A need's cost, value, complexity and its own random numbers."""
+        m, b = self.model, self.model.behaviour
         dev_cost = b.dev_cost_eur * m.size_scale(row) * math.exp(b.cost_sd_log * z[0])
         total = dev_cost * (1.09 + b.purchase_cost_multiple)
         value = b.value_multiple * total * math.exp(0.5 * z[1])
         exists = self.reusable(row, challenge, u[6]) or u[4] < b.existing_product_share
-        return Need(need_id, row, m.month, challenge // cpt, challenge, value, dev_cost,
-                    float(u[5] ** 0.8), bool(exists), u[ATTRS:])
+        return Need(need_id, row, m.month, challenge // b.challenges_per_theme, challenge, value,
+                    dev_cost, float(u[5] ** 0.8), bool(exists), u[ATTRS:])
 
     def reusable(self, row: int, challenge: int, u: float) -> bool:
         """Whether the buyer would reuse a solution another buyer already uses.

@@ -43,10 +43,22 @@ class Buyers:
     capability: np.ndarray
     risk_tolerance: np.ndarray
     awareness: np.ndarray
+    budget_left: np.ndarray = None  # this year's budget not yet spent (state of the run)
+
+    def __post_init__(self):
+        if self.budget_left is None:
+            self.budget_left = self.budget.astype(float)
 
     @property
     def n(self) -> int:
         return len(self.budget)
+
+    def new_year(self) -> None:
+        """Budgets are annual: what was not spent is gone, a new budget arrives.
+
+        A budgeted commitment that overran last year's budget is paid from this year's.
+        """
+        self.budget_left = self.budget + np.minimum(0.0, self.budget_left)
 
 
 @dataclass

@@ -21,6 +21,8 @@ from .project import U_AWARE, U_SCORE, Need
 if TYPE_CHECKING:
     from .model import PolicyModel
 
+SERVICE_TYPES = ("joint_process", "prize", "diffusion_grant")  # run or paid by the programme
+
 
 @dataclass
 class Application:
@@ -53,6 +55,19 @@ class Programme(mesa.Agent):
         self.instruments = [InstrumentState(i, model.months) for i in spec.instruments]
         self.centre = spec.competence_centre
         self._process_credit = {s.id: 0.0 for s in self.instruments}
+        self._by_id = {s.id: s for s in self.instruments}
+        # what an instrument covers never changes: look it up once per theme and route
+        themes = model.theme_names
+        self._applicable = {
+            (t, route): [(k, st) for k, st in enumerate(self.instruments)
+                         if st.type not in SERVICE_TYPES and st.covers(theme, route)]
+            for t, theme in enumerate(themes) for route in ("existing", "development")}
+        self._scaling = [(st, np.array([st.covers(t, "existing") for t in themes], dtype=bool))
+                         for st in self.instruments if st.type == "diffusion_grant"]
+
+    def state(self, instrument_id: str) -> InstrumentState:
+        """The running instrument with this id."""
+        return self._by_id[instrument_id]
 
     # --- who knows what -------------------------------------------------------------
     def known(self, need: Need, k: int, state: InstrumentState) -> bool:
@@ -63,20 +78,15 @@ class Programme(mesa.Agent):
 
     def offers(self, need: Need, costs: dict[str, float], month: int):
         """The instruments a buyer knows and may apply to for this need, with their grant."""
-        theme = self.model.theme_names[need.theme]
-        internal = self.model.behaviour.internal_cost_share
+        b = self.model.behaviour
         out = []
-        for k, st in enumerate(self.instruments):
-            if st.type in ("joint_process", "prize", "diffusion_grant"):
-                continue  # run by the programme or paid at adoption, not applied for
-            if not (st.active(month) and st.covers(theme, need.route)):
+        for k, st in self._applicable[need.theme, need.route]:
+            if not (st.active(month) and self.known(need, k, st)):
                 continue
-            if not self.known(need, k, st):
-                continue
-            amount = st.offer(costs, internal)
-            if amount > self.model.behaviour.application_cost_eur:
+            amount = st.offer(costs, b.internal_cost_share)
+            if amount > b.application_cost_eur:
                 out.append((st, amount))
-        return _no_stacking(out, costs)
+        return _no_stacking(out, costs) if out else out
 
     # --- applications and awards --------------------------------------------------------
     def apply(self, decision: Decision, month: int) -> None:
@@ -141,14 +151,40 @@ class Programme(mesa.Agent):
             return False
         return st.type == "joint_process" or st.active(month)
 
-    def diffusion_grant(self, theme: str, price: float, month: int) -> tuple:
+    def diffusion_grant(self, theme: int, price: float, month: int) -> tuple:
         """Scaling support for a follower's purchase, if an instrument offers it."""
-        for st in self.instruments:
-            if st.type == "diffusion_grant" and st.active(month) and st.covers(theme, "existing"):
+        for st, covered in self._scaling:
+            if st.active(month) and covered[theme]:
                 amount = min(st.spec.max_grant_eur, st.spec.rate * price)
                 if amount >= max(1.0, st.spec.min_grant_eur) and st.available(month) >= amount:
                     return st, amount
         return None, 0.0
+
+    def largest_scaling_grants(self, prices: np.ndarray) -> np.ndarray:
+        """The most any scaling instrument could grant on each price (0 without scaling support)."""
+        best = np.zeros(len(prices))
+        for st, _ in self._scaling:
+            best = np.maximum(best, np.minimum(st.spec.max_grant_eur, st.spec.rate * prices))
+        return best
+
+    def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int) -> np.ndarray:
+        """`diffusion_grant` for many purchases at once (the amounts; 0 where none applies)."""
+        amounts = np.zeros(len(prices))
+        done = np.zeros(len(prices), dtype=bool)
+        for st, covered in self._scaling:
+            if not st.active(month):
+                continue
+            amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
+            ok = (~done & covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
+                  & (st.available(month) >= amount))
+            amounts[ok] = amount[ok]
+            done |= ok
+        return amounts
+
+    @property
+    def scales(self) -> bool:
+        """Whether the scheme has scaling support (diffusion grants) at all."""
+        return bool(self._scaling)
 
     def centre_step(self) -> None:
         """The competence centre reaches buyers and raises awareness and capability."""
