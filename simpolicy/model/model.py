@@ -105,6 +105,8 @@ class PolicyModel(mesa.Model):
             share = 1 / (1 + len(followers))
             costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
         offers = self.programme.offers(need, costs, self.month)
+        if not offers and not self._worth_it(need, costs, 0.0, joint):
+            return  # nothing to apply for and not worth doing on its own money
         pcp = next((st for st, _ in offers if st.type == "pcp"), None)
         if pcp is not None:
             # a pre-commercial procurement pays every competing supplier in every phase

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
+from . import screen
 from .project import N_DRAWS, Need, Solution
 
 if TYPE_CHECKING:
@@ -41,27 +42,33 @@ class NeedSource:
         self.next_joint = JOINT_ID_BASE
 
     def arrive(self) -> list[Need]:
-        """This month's new needs, one per buyer at most (their draws made in one block)."""
+        """This month's new needs that may lead somewhere (their draws made in one block).
+
+        Needs are drawn for every buyer at once; those that certainly end on the spot (see
+        screen.py) keep their id but are never built.
+        """
         rows = np.flatnonzero(self.rng.random(len(self.rate)) < self.rate)
         if len(rows) == 0:
             return []
         u = self.rng.random((len(rows), N_DRAWS + ATTRS))
         z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
         challenges = self._challenges(rows, u)
-        needs = []
-        for row, ui, zi, ch in zip(rows.tolist(), u, z.tolist(), challenges.tolist(), strict=True):
-            needs.append(self._build(row, ui, zi, self.next_id, ch))
-            self.next_id += 1
-        return needs
+        exists = self._exists(rows, challenges, u)
+        keep = ~self._hopeless(rows, u, z, challenges, exists)
+        first = self.next_id
+        self.next_id += len(rows)
+        return [self._build(int(rows[i]), u[i], z[i].tolist(), first + i, int(challenges[i]), bool(exists[i]))
+                for i in np.flatnonzero(keep).tolist()]
 
     def make(self, row: int, rng: np.random.Generator, need_id: int,
              challenge: int | None = None) -> Need:
         """Draws one need (joint processes and competitions use the programme's stream)."""
-        u = rng.random(N_DRAWS + ATTRS)
-        z = ndtri(np.clip(u[2:4], 1e-9, 1 - 1e-9))
-        if challenge is None:
-            challenge = int(self._challenges(np.array([row]), u[None, :])[0])
-        return self._build(row, u, z.tolist(), need_id, challenge)
+        u = rng.random((1, N_DRAWS + ATTRS))
+        z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
+        rows = np.array([row])
+        challenges = self._challenges(rows, u) if challenge is None else np.array([challenge])
+        exists = self._exists(rows, challenges, u)
+        return self._build(row, u[0], z[0].tolist(), need_id, int(challenges[0]), bool(exists[0]))
 
     def _challenges(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Each need's theme (by the theme shares) and a challenge in it that concerns its buyer.
@@ -77,27 +84,38 @@ class NeedSource:
         pick = (u[:, 1] * count).astype(np.int64)  # the pick-th challenge that concerns it
         return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
 
-    def _build(self, row: int, u: np.ndarray, z: list[float], need_id: int, challenge: int) -> Need:
+    def _exists(self, rows: np.ndarray, challenges: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Whether a product exists: on the market, or another buyer's solution to reuse.
+
+        A buyer reuses a solution another buyer already uses half of the time; knowing of
+        development money in the theme crowds out part of that reuse.
+        """
+        m = self.model
+        in_use = np.array([m.diffusion.in_use(c) is not None for c in challenges.tolist()], dtype=bool)
+        themes = challenges // m.behaviour.challenges_per_theme
+        crowd = m.behaviour.crowd_out * m.dev_money_known[rows, themes]
+        reuse = in_use & (u[:, 6] < 0.5 * (1 - crowd))
+        return reuse | (u[:, 4] < m.behaviour.existing_product_share)
+
+    def _hopeless(self, rows, u, z, challenges, exists) -> np.ndarray:
+        """Needs that no instrument could fund and that are not worth it on own money."""
+        m, b = self.model, self.model.behaviour
+        cpt = b.challenges_per_theme
+        own_u = u[:, ATTRS:]
+        open_to = m.programme.might_fund(rows, challenges // cpt, exists, own_u, m.month)
+        dev_cost = b.dev_cost_eur * m.size_scales[rows] * np.exp(b.cost_sd_log * z[:, 0])
+        value = b.value_multiple * dev_cost * (1.09 + b.purchase_cost_multiple) * np.exp(0.5 * z[:, 1])
+        return screen.hopeless(m, rows, own_u, dev_cost, value, u[:, 5] ** 0.8, exists, open_to)
+
+    def _build(self, row: int, u: np.ndarray, z: list[float], need_id: int, challenge: int,
+               exists: bool) -> Need:
         """A need's cost, value, complexity and its own random numbers."""
         m, b = self.model, self.model.behaviour
         dev_cost = b.dev_cost_eur * m.size_scale(row) * math.exp(b.cost_sd_log * z[0])
         total = dev_cost * (1.09 + b.purchase_cost_multiple)
         value = b.value_multiple * total * math.exp(0.5 * z[1])
-        exists = self.reusable(row, challenge, u[6]) or u[4] < b.existing_product_share
         return Need(need_id, row, m.month, challenge // b.challenges_per_theme, challenge, value,
-                    dev_cost, float(u[5] ** 0.8), bool(exists), u[ATTRS:])
-
-    def reusable(self, row: int, challenge: int, u: float) -> bool:
-        """Whether the buyer would reuse a solution another buyer already uses.
-
-        Knowing of development money in the theme crowds out part of that reuse.
-        """
-        m = self.model
-        if m.diffusion.in_use(challenge) is None:
-            return False
-        theme = challenge // m.behaviour.challenges_per_theme
-        crowd = m.behaviour.crowd_out * m.dev_money_known[row, theme]
-        return u < 0.5 * (1 - crowd)
+                    dev_cost, float(u[5] ** 0.8), exists, u[ATTRS:])
 
     def costs(self, need: Need) -> dict[str, float]:
         """The cost of each phase for this need's route (EUR)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .model import PolicyModel
 
 SERVICE_TYPES = ("joint_process", "prize", "diffusion_grant")  # run or paid by the programme
+ROUTES = ("existing", "development")
 
 
 @dataclass
@@ -58,12 +59,14 @@ class Programme(mesa.Agent):
         self._by_id = {s.id: s for s in self.instruments}
         # what an instrument covers never changes: look it up once per theme and route
         themes = model.theme_names
+        self._covers = [np.array([[st.covers(t, r) for r in ROUTES] for t in themes], dtype=bool)
+                        for st in self.instruments]
         self._applicable = {
             (t, route): [(k, st) for k, st in enumerate(self.instruments)
-                         if st.type not in SERVICE_TYPES and st.covers(theme, route)]
-            for t, theme in enumerate(themes) for route in ("existing", "development")}
-        self._scaling = [(st, np.array([st.covers(t, "existing") for t in themes], dtype=bool))
-                         for st in self.instruments if st.type == "diffusion_grant"]
+                         if st.type not in SERVICE_TYPES and self._covers[k][t, r]]
+            for t in range(len(themes)) for r, route in enumerate(ROUTES)}
+        self._scaling = [(st, self._covers[k][:, 0]) for k, st in enumerate(self.instruments)
+                         if st.type == "diffusion_grant"]
 
     def state(self, instrument_id: str) -> InstrumentState:
         """The running instrument with this id."""
@@ -75,6 +78,23 @@ class Programme(mesa.Agent):
         aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
         u = need.u[(U_AWARE + 5 * k) % len(need.u)]
         return u < aw
+
+    def might_fund(self, rows: np.ndarray, themes: np.ndarray, existing: np.ndarray,
+                   u: np.ndarray, month: int) -> np.ndarray:
+        """For many needs at once: whether an open instrument the buyer knows covers the need.
+
+        The same test as the start of ``offers`` (before the amounts), so a need without
+        it gets no offer.
+        """
+        aware = self.model.buyers.awareness[rows]
+        out = np.zeros(len(rows), dtype=bool)
+        for k, st in enumerate(self.instruments):
+            if st.type in SERVICE_TYPES or not st.active(month):
+                continue
+            covers = np.where(existing, self._covers[k][themes, 0], self._covers[k][themes, 1])
+            known = u[:, (U_AWARE + 5 * k) % u.shape[1]] < aware * st.spec.visibility
+            out |= covers & known
+        return out
 
     def offers(self, need: Need, costs: dict[str, float], month: int):
         """The instruments a buyer knows and may apply to for this need, with their grant."""
