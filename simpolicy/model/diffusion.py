@@ -9,10 +9,12 @@ the same type (``same_type_weight``). The buyer must also afford the purchase fr
 year's budget; a diffusion grant lowers that price. Where a buyer knows of money for new
 development in the theme, some reuse is crowded out (the Danish survey's warning).
 
-To let idle buyers cost nothing the step is vectorised over solutions and buyer types: the
-number of candidates of each type is drawn at once from a binomial at the type's largest
-hazard, and each candidate is then kept with its own hazard over that bound (thinning,
-which is exact). Only the few candidates reach Python.
+To let idle buyers cost nothing the step is vectorised over solutions: how many concerned
+buyers of each solution become candidates is drawn at once from a binomial at the
+solution's largest hazard (over buyer types), the candidates are a uniform random set of
+that size, and each candidate is then kept with its own hazard over that bound (thinning).
+Together that is exactly an independent chance ``h`` for every concerned buyer, at a cost
+that grows with the adoptions, not with the buyers. Only the few candidates reach Python.
 """
 
 from __future__ import annotations
@@ -36,15 +38,15 @@ class Diffusion:
         self.solutions: list[Solution] = []
         self.rel = np.zeros((0, self.n_types), dtype=np.int64)
         self.ad = np.zeros((0, self.n_types), dtype=np.int64)
-        self.concerned: list[np.ndarray] = []
+        self._rows = np.zeros(1024, dtype=np.int64)  # every solution's concerned buyers, end to end
+        self._start = np.zeros(0, dtype=np.int64)  # where each solution's buyers begin in _rows
+        self._used_rows = 0
         self._adopted = np.zeros((0, model.buyers.n), dtype=bool)
         self.quality = np.zeros(0)
         self.unit_cost = np.zeros(0)
         self.theme = np.zeros(0, dtype=int)
         self.live = np.zeros(0, dtype=bool)
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
-        self._flat_key: bytes | None = None
-        self._flat_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
 
     def add(self, sol: Solution, initial: np.ndarray | None = None) -> None:
         """Registers a solution; `initial` marks buyers that already use it (not counted)."""
@@ -52,7 +54,7 @@ class Diffusion:
         relevant = m.relevance[:, sol.challenge]
         types = m.buyers.type_idx
         self.solutions.append(sol)
-        self.concerned.append(np.flatnonzero(relevant))
+        self._append_concerned(np.flatnonzero(relevant))
         if sol.adopters:
             self._used(sol)
         n = len(self.solutions) - 1
@@ -110,10 +112,12 @@ class Diffusion:
         h_type = ((b.innovation_p * aw_max + b.imitation_q * peer)
                   * (self.quality[idx] * pull)[:, None])
         h_max = np.clip(h_type.max(1), 0, 1)
-        # every concerned buyer of every live solution in one flat array (no Python loop)
-        seg, rows = self._flat(idx, rel.sum(1))
-        cand = m.rng_diffusion.random(len(rows)) < h_max[seg]
-        seg, rows = seg[cand], rows[cand]
+        # candidates: each concerned buyer of a live solution with chance h_max, drawn at once
+        n = rel.sum(1)
+        seg = np.repeat(np.arange(len(idx)), m.rng_diffusion.binomial(n, h_max))
+        if len(seg) == 0:
+            return
+        rows = self._rows[self._start[idx][seg] + distinct_positions(m.rng_diffusion, seg, n[seg])]
         sol_ids = idx[seg]
         fresh = ~self._adopted[sol_ids, rows]
         seg, rows, sol_ids = seg[fresh], rows[fresh], sol_ids[fresh]
@@ -147,15 +151,35 @@ class Diffusion:
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull
 
-    def _flat(self, idx: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Segment ids and buyer rows of the live solutions, rebuilt only when they change."""
-        key = idx.tobytes()
-        if self._flat_key != key:
-            seg = np.repeat(np.arange(len(idx)), lens)
-            rows = np.concatenate([self.concerned[i] for i in idx]) if len(idx) else seg
-            self._flat_key, self._flat_cache = key, (seg, rows)
-        return self._flat_cache
+    def _append_concerned(self, rows: np.ndarray) -> None:
+        """Adds a new solution's concerned buyers at the end of the flat row buffer."""
+        end = self._used_rows + len(rows)
+        if end > len(self._rows):
+            grown = np.zeros(max(end, 2 * len(self._rows)), dtype=np.int64)
+            grown[: self._used_rows] = self._rows[: self._used_rows]
+            self._rows = grown
+        self._rows[self._used_rows:end] = rows
+        self._start = np.append(self._start, self._used_rows)
+        self._used_rows = end
 
     def adopted_matrix(self) -> np.ndarray:
         """Solutions x buyers: who uses what (a view, grown as solutions appear)."""
         return self._adopted[: len(self.solutions)]
+
+
+def distinct_positions(rng: np.random.Generator, seg: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """A uniform random position below ``size`` for each entry, distinct within each segment.
+
+    Entries of one segment form a uniform random subset of its positions: positions are drawn
+    uniformly and any repeat within a segment is drawn again (rejection), which is rare
+    because candidates are few next to the buyers concerned.
+    """
+    pos = (rng.random(len(seg)) * size).astype(np.int64)
+    span = int(size.max()) + 1
+    while True:
+        _, first = np.unique(seg * span + pos, return_index=True)
+        again = np.ones(len(pos), dtype=bool)
+        again[first] = False
+        if not again.any():
+            return pos
+        pos[again] = (rng.random(int(again.sum())) * size[again]).astype(np.int64)

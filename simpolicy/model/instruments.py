@@ -34,6 +34,11 @@ class InstrumentState:
     awards: int = 0
     pending: list = field(default_factory=list)
 
+    def __post_init__(self):
+        end = self.spec.end_month if self.spec.end_month is not None else self.horizon
+        # open from start to end, and only with money (a zero budget announces nothing)
+        self._open = (self.spec.start_month, end) if self.spec.has_money else (0, 0)
+
     @property
     def id(self) -> str:
         return self.spec.id
@@ -44,8 +49,8 @@ class InstrumentState:
 
     def active(self, month: int) -> bool:
         """Whether the instrument is running and has money (a zero budget announces nothing)."""
-        end = self.spec.end_month if self.spec.end_month is not None else self.horizon
-        return self.spec.has_money and self.spec.start_month <= month < end
+        start, end = self._open
+        return start <= month < end
 
     def call_month(self, month: int) -> bool:
         """Whether a call closes this month (always true for open-all-year instruments)."""

@@ -24,12 +24,8 @@ IMPLEMENTATION_MONTHS = 3
 
 def advance(model: PolicyModel, p: Project) -> None:
     """Moves a project on if its current phase has ended."""
-    if model.month < p.phase_end:
-        return
-    step = {"preparation": _after_preparation, "tender": _after_tender,
-            "development": _after_development, "purchase": _try_purchase,
-            "implementation": _after_implementation}[p.phase]
-    step(model, p)
+    if model.month >= p.phase_end:
+        NEXT[p.phase](model, p)
 
 
 def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
@@ -40,7 +36,7 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     """
     p.phase, p.phase_end = phase, model.month + months
     cost = p.costs.get(phase, 0.0)
-    public = sum(model.pay(g, phase, p.costs) for g in p.grants)
+    public = sum(model.pay(g, phase, p.costs) for g in p.grants) if p.grants else 0.0
     own = max(0.0, cost - public - model.background_share(p) * cost)
     if phase == "development" and p.route == "development":
         own *= 1 - _supplier_paid_share(p)
@@ -130,3 +126,7 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
 def _after_implementation(model: PolicyModel, p: Project) -> None:
     model.adopt_own(p)
     model.end(p, "adopted")
+
+
+NEXT = {"preparation": _after_preparation, "tender": _after_tender, "development": _after_development,
+        "purchase": _try_purchase, "implementation": _after_implementation}

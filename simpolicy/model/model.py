@@ -80,7 +80,7 @@ class PolicyModel(mesa.Model):
             self.consider(need)
         for decision in self.programme.run_calls(self.month):
             self.decide(decision)
-        for p in list(self.active):
+        for p in [p for p in self.active if p.phase_end <= self.month]:
             lifecycle.advance(self, p)
         self.diffusion.step()
         self.ledger.record_month()
@@ -105,17 +105,19 @@ class PolicyModel(mesa.Model):
             share = 1 / (1 + len(followers))
             costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
         offers = self.programme.offers(need, costs, self.month)
-        if not offers and not self._worth_it(need, costs, 0.0, joint):
-            return  # nothing to apply for and not worth doing on its own money
         pcp = next((st for st, _ in offers if st.type == "pcp"), None)
         if pcp is not None:
             # a pre-commercial procurement pays every competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
+        # not worth it even with every grant on offer: then not with less either
+        if not self._worth_it(need, costs, sum(a for _, a in offers), joint):
+            return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
-        if offers and not self._worth_it(need, costs, sum(a for _, a in offers), joint):
-            decision.offers = []
+        if not offers:
+            self._go(decision, 0.0)  # nothing to apply for: it goes on its own money
+            return
         self.programme.apply(decision, self.month)
         if decision.waiting == 0:
             self.decide(decision)
@@ -137,12 +139,16 @@ class PolicyModel(mesa.Model):
 
     def decide(self, d: Decision) -> None:
         """Starts the project if its value beats the buyer's own money at risk."""
-        total = sum(d.costs.values())
         public = sum(g.amount for g in d.awarded)
         if not self._worth_it(d.need, d.costs, public, d.joint):
             for g in d.awarded:
                 self.state(g).release(g)
             return
+        self._go(d, public)
+
+    def _go(self, d: Decision, public: float) -> None:
+        """Starts the project with the buyer's own share of its cost."""
+        total = sum(d.costs.values())
         own = max(0.0, total - public) * (1 - self._background(d.need))
         self.start(d, own / total if total else 0.0)
 
@@ -197,9 +203,12 @@ class PolicyModel(mesa.Model):
         return bool(u < (chance if not later else chance * 0.5))
 
     def _background(self, need: Need) -> float:
-        pop = self.scenario.population
-        return pop.background_funding_rate if need.u[U_BACKGROUND] < \
-            pop.background_funding_share else 0.0
+        """Share of a need's costs paid by money that exists without the scheme, if any."""
+        if need.background is None:
+            pop = self.scenario.population
+            need.background = pop.background_funding_rate if need.u[U_BACKGROUND] < \
+                pop.background_funding_share else 0.0
+        return need.background
 
     def background_share(self, p: Project) -> float:
         """Share of costs paid by money that exists without the scheme (pools, foundations)."""

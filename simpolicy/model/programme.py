@@ -239,6 +239,8 @@ def _no_stacking(offers: list, costs: dict[str, float]) -> list:
     Supplier-side money may come on top, but only for what the buyer-side grants leave
     unpaid: public money never pays more than a phase costs.
     """
+    if len(offers) == 1 and offers[0][0].spec.paid_to != "supplier":
+        return offers  # a single buyer-side grant overlaps nothing
     chosen, covered = [], set()
     buyer_side = [o for o in offers if o[0].spec.paid_to != "supplier"]
     for st, amount in sorted(buyer_side, key=lambda o: (-o[1], o[0].id)):

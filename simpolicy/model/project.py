@@ -32,6 +32,7 @@ class Need:
     complexity: float
     market_exists: bool
     u: np.ndarray
+    background: float | None = None  # share paid by money outside the scheme (set when first asked)
 
     @property
     def route(self) -> str:
