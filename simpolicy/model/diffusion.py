@@ -36,43 +36,48 @@ class Diffusion:
         self.model = model
         self.n_types = len(model.buyers.types)
         self.solutions: list[Solution] = []
-        self.rel = np.zeros((0, self.n_types), dtype=np.int64)
-        self.ad = np.zeros((0, self.n_types), dtype=np.int64)
-        self._rows = np.zeros(1024, dtype=np.int64)  # every solution's concerned buyers, end to end
-        self._start = np.zeros(0, dtype=np.int64)  # where each solution's buyers begin in _rows
-        self._used_rows = 0
-        self._adopted = np.zeros((0, model.buyers.n), dtype=bool)
-        self.quality = np.zeros(0)
-        self.unit_cost = np.zeros(0)
-        self.theme = np.zeros(0, dtype=int)
-        self.live = np.zeros(0, dtype=bool)
+        # who a challenge concerns never changes: its buyers (rows, end to end by challenge)
+        # and how many of each type, looked up when a solution for it appears
+        chal, rows = np.nonzero(model.relevance.T)
+        self._rows = rows.astype(np.int64)
+        self._chal_start = np.searchsorted(chal, np.arange(model.relevance.shape[1]))
+        onehot = np.eye(self.n_types, dtype=np.int64)[model.buyers.type_idx]
+        self._rel_by_challenge = model.relevance.T.astype(np.int64) @ onehot
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
+        self._allocate(64)
+
+    def _allocate(self, capacity: int) -> None:
+        """(Re)sizes the per-solution arrays, keeping what they hold (doubling: amortised O(1))."""
+        n, m = len(self.solutions), self.model
+        old = getattr(self, "_capacity", 0)
+        fields = {"rel": (self.n_types,), "ad": (self.n_types,), "_adopted": (m.buyers.n,),
+                  "quality": (), "unit_cost": (), "theme": (), "live": (), "_start": ()}
+        dtypes = {"rel": np.int64, "ad": np.int64, "_adopted": bool, "quality": float,
+                  "unit_cost": float, "theme": np.int64, "live": bool, "_start": np.int64}
+        for name, shape in fields.items():
+            grown = np.zeros((capacity, *shape), dtype=dtypes[name])
+            if old:
+                grown[:n] = getattr(self, name)[:n]
+            setattr(self, name, grown)
+        self._capacity = capacity
 
     def add(self, sol: Solution, initial: np.ndarray | None = None) -> None:
         """Registers a solution; `initial` marks buyers that already use it (not counted)."""
-        m = self.model
-        relevant = m.relevance[:, sol.challenge]
-        types = m.buyers.type_idx
+        n = len(self.solutions)
+        if n == self._capacity:
+            self._allocate(2 * n)
         self.solutions.append(sol)
-        self._append_concerned(np.flatnonzero(relevant))
-        if sol.adopters:
-            self._used(sol)
-        n = len(self.solutions) - 1
-        if n >= len(self._adopted):
-            grown = np.zeros((max(16, 2 * len(self._adopted)), m.buyers.n), dtype=bool)
-            grown[: len(self._adopted)] = self._adopted
-            self._adopted = grown
+        c = sol.challenge
+        self._start[n] = self._chal_start[c]
+        self.rel[n] = self._rel_by_challenge[c]
         if initial is not None:
             self._adopted[n] = initial
-        adopted = self._adopted[n]
-        rel = np.bincount(types[relevant], minlength=self.n_types)
-        ad = np.bincount(types[relevant & adopted], minlength=self.n_types)
-        self.rel = np.vstack([self.rel, rel])
-        self.ad = np.vstack([self.ad, ad])
-        self.quality = np.append(self.quality, sol.quality)
-        self.unit_cost = np.append(self.unit_cost, sol.unit_cost)
-        self.theme = np.append(self.theme, sol.theme).astype(int)
-        self.live = np.append(self.live, True)
+            m = self.model
+            self.ad[n] = np.bincount(m.buyers.type_idx[m.relevance[:, c] & initial], minlength=self.n_types)
+        self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
+        self.live[n] = True
+        if sol.adopters:
+            self._used(sol)
 
     def in_use(self, challenge: int) -> Solution | None:
         """A solution for the challenge that some buyer already uses, if any."""
@@ -150,17 +155,6 @@ class Diffusion:
         has = grant > 0
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull
-
-    def _append_concerned(self, rows: np.ndarray) -> None:
-        """Adds a new solution's concerned buyers at the end of the flat row buffer."""
-        end = self._used_rows + len(rows)
-        if end > len(self._rows):
-            grown = np.zeros(max(end, 2 * len(self._rows)), dtype=np.int64)
-            grown[: self._used_rows] = self._rows[: self._used_rows]
-            self._rows = grown
-        self._rows[self._used_rows:end] = rows
-        self._start = np.append(self._start, self._used_rows)
-        self._used_rows = end
 
     def adopted_matrix(self) -> np.ndarray:
         """Solutions x buyers: who uses what (a view, grown as solutions appear)."""
