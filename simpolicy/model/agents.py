@@ -60,8 +60,7 @@ class Buyer(mesa.Agent):
         buyer the competence centre advises knows the process and sees less risk.
         """
         b = self.model.behaviour
-        relief = b.advice_risk_relief if self.model.advised[self.row] else 0.0
-        risk = 1 + b.risk_aversion * (1 - self.risk_tolerance) * (1 - relief)
+        risk = self.model.risk_weight[self.row]
         commit = b.multi_year_penalty_small * years if self.small else 0.0
         return self.perceived_success(need) * need.value - own_cost * (risk + commit)
 

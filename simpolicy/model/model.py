@@ -63,6 +63,10 @@ class PolicyModel(mesa.Model):
         # buyers the competence centre works with (advice, templates, process support)
         self.advised = self._aware_draws[:, 8] < (centre.reach if centre else 0.0)
         self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
+        # how much each buyer inflates its own money at risk (Buyer.utility); advice relieves
+        b = self.behaviour
+        relief = np.where(self.advised, b.advice_risk_relief, 0.0)
+        self.risk_weight = 1 + b.risk_aversion * (1 - self.buyers.risk_tolerance) * (1 - relief)
         self.needs.seed_stock(rng_pop)
         # all agents exist now; Mesa 3.3 keeps a per-model id counter in a class-level dict
         # that would keep every finished model alive (mesa#3179), so drop ours

@@ -18,7 +18,7 @@ U_GO, U_AWARE, U_PLAN, U_PREP, U_SCORE, U_RETENDER, U_BACKGROUND, U_RUSH = range
 U_PHASE = 8  # U_PHASE.. U_PHASE+11: success draws of contractors and phases
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Need:
     """A buyer's innovation need: what it is worth and what solving it costs."""
 
@@ -40,7 +40,7 @@ class Need:
         return "existing" if self.market_exists else "development"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Grant:
     """Money an instrument committed to a project, and what it has paid so far."""
 
@@ -55,7 +55,7 @@ class Grant:
     awarded: float = 0.0  # the amount at award, before any release
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Project:
     """An innovation project from preparation to implementation (or abort / stuck)."""
 
@@ -100,7 +100,7 @@ class Project:
 
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Solution:
     """A working solution that buyers can adopt; it spreads by peers and followers."""
 

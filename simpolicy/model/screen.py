@@ -62,10 +62,9 @@ def hopeless(model: PolicyModel, rows: np.ndarray, u: np.ndarray, dev_cost: np.n
     unaffordable = (_clearly_above(first, buyers.budget_left[rows] + 1e-9)
                     | _clearly_above(own / np.maximum(1.0, years), budget))
     # Buyer.perceived_success and Buyer.utility, for many needs
-    cap, tolerance = buyers.capability[rows], buyers.risk_tolerance[rows]
-    success = np.where(existing, 0.9, (1 - b.complexity_effect * complexity) * (0.5 + 0.5 * cap))
-    relief = np.where(model.advised[rows], b.advice_risk_relief, 0.0)
-    risk = 1 + b.risk_aversion * (1 - tolerance) * (1 - relief)
+    success = np.where(existing, 0.9, (1 - b.complexity_effect * complexity)
+                       * (0.5 + 0.5 * buyers.capability[rows]))
+    risk = model.risk_weight[rows]
     commit = np.where(buyers.small[rows], b.multi_year_penalty_small * years, 0.0)
     not_worth = _clearly_above(own * (risk + commit), success * value)
     return ~open_to & (unaffordable | not_worth)
