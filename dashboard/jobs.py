@@ -101,27 +101,54 @@ class JobRegistry:
     def __init__(self, workers: int = 1, cache_size: int = 4000, max_jobs: int = 30):
         self.workers, self.cache_size, self.max_jobs = workers, cache_size, max_jobs
         self._lock = threading.RLock()
-        self._pool: Executor | None = None
+        self._pools: dict[int, Executor] = {}
         self._jobs: OrderedDict[str, _Job] = OrderedDict()
         self._cache: OrderedDict[tuple, tuple[dict, pd.DataFrame | None]] = OrderedDict()
 
     # pool -------------------------------------------------------------------------------
-    def _executor(self) -> Executor:
+    @property
+    def _pool(self) -> Executor | None:
+        """The first worker's executor, if any has started (None before the first run)."""
+        return self._pools.get(0)
+
+    def _executor(self, seed: int = 0) -> Executor:
+        """The worker that runs this seed: always the same one for the same seed.
+
+        ``simulate`` memoises each seed's counterfactual in the process that ran it, so a
+        what-if that edits the scheme reruns only the scheme when every seed goes back to
+        the worker that already knows its counterfactual (a shared pool would send it to
+        whichever worker is free, and that worker would run the counterfactual again).
+        """
+        slot = seed % max(1, self.workers)
         with self._lock:
-            if self._pool is None:
+            pool = self._pools.get(slot)
+            if pool is None:
                 if self.workers <= 0:
-                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpolicy-run")
+                    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpolicy-run")
                 else:  # forkserver: safe with the web server's threads; preloading the model
                     ctx = mp.get_context("forkserver")  # makes a new worker start in milliseconds
                     ctx.set_forkserver_preload(["dashboard.jobs"])
-                    self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-            return self._pool
+                    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                self._pools[slot] = pool
+            return pool
+
+    def _drop(self, pool: Executor) -> None:
+        """Forgets a broken worker so that the next run for its seeds starts a new one."""
+        with self._lock:
+            for slot, p in list(self._pools.items()):
+                if p is pool:
+                    del self._pools[slot]
+
+    def _drop_broken(self) -> None:
+        with self._lock:
+            broken = [p for p in self._pools.values() if getattr(p, "_broken", False)]
+        for pool in broken:
+            self._drop(pool)
 
     def warm(self) -> None:
         """Starts the workers and imports the model in each (call once after start-up)."""
-        pool = self._executor()
-        n = max(1, self.workers)
-        for f in [pool.submit(_warm) for _ in range(n)]:
+        pools = [self._executor(slot) for slot in range(max(1, self.workers))]
+        for f in [pool.submit(_warm) for pool in pools]:
             try:
                 f.result(timeout=120)
             except Exception:  # a slow or broken warm-up only costs the first run time
@@ -130,8 +157,8 @@ class JobRegistry:
     def shutdown(self) -> None:
         """Cancels what is pending and stops the workers."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
 
     # jobs -------------------------------------------------------------------------------
@@ -163,12 +190,12 @@ class JobRegistry:
         return job.id
 
     def _submit_task(self, sc: Scenario, seed: int) -> Future:
+        pool = self._executor(seed)
         try:
-            return self._executor().submit(simulate_one, sc, seed)
+            return pool.submit(simulate_one, sc, seed)
         except (BrokenProcessPool, RuntimeError):
-            with self._lock:
-                self._pool = None  # a crashed worker breaks the pool: start a new one
-            return self._executor().submit(simulate_one, sc, seed)
+            self._drop(pool)  # a crashed worker breaks its pool: start a new one
+            return self._executor(seed).submit(simulate_one, sc, seed)
 
     def _cached(self, key: tuple):
         with self._lock:
@@ -184,8 +211,7 @@ class JobRegistry:
             result = fut.result()
         except Exception as e:  # the worker died or could not run: a failed run, no values
             if isinstance(e, BrokenProcessPool):
-                with self._lock:
-                    self._pool = None
+                self._drop_broken()
             result = ({"status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]}, None)
         else:
             if result[0].get("status") == "ok":

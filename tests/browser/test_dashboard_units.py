@@ -8,6 +8,7 @@ checked, the downloaded what-if is a valid scenario, and builders draw what they
 from __future__ import annotations
 
 import base64
+import os
 import time
 
 import numpy as np
@@ -62,6 +63,18 @@ def test_a_job_runs_every_scheme_and_seed_and_caches_them(small):
     assert snap2.state == "done"
     pd.testing.assert_frame_equal(snap.runs.drop(columns="run_id"), snap2.runs.drop(columns="run_id"))
     jobs.shutdown()
+
+
+def test_each_seed_always_runs_in_the_same_worker(small):
+    """A seed's counterfactual is memoised in the worker that ran it: seeds must go back there."""
+    jobs = JobRegistry(workers=2)
+    try:
+        snap = _wait(jobs, jobs.submit(small, [0, 1, 2, 3]))
+        assert snap.done == 8 and (snap.runs["status"] == "ok").all()
+        pids = {seed: jobs._executor(seed).submit(os.getpid).result(timeout=60) for seed in range(4)}
+        assert pids[0] == pids[2] != pids[1] == pids[3]
+    finally:
+        jobs.shutdown()
 
 
 def test_the_same_scenario_twice_in_a_job_runs_once(small):
