@@ -10,25 +10,39 @@ draw callback listens to that stamp, so drawings are never overtaken by the time
 
 from __future__ import annotations
 
+import time
+
 from dash import Input, Output, State, no_update
 
 from .components import progress
 from .jobs import RUNNING
 
+MIN_REDRAW_S = 1.0  # while a job runs, redraw at most this often (the final drawing is at once)
 
-def next_news(job: str | None, status, news: str | None, drawn: str | None) -> tuple[bool, str | None]:
-    """(finished, stamp to announce or None) for one poll: the back-pressure rule, pure."""
+
+def next_news(job: str | None, status, news: str | None, drawn: str | None,
+              now: float | None = None, min_gap: float = MIN_REDRAW_S) -> tuple[bool, str | None]:
+    """(finished, stamp to announce or None) for one poll: the back-pressure rule, pure.
+
+    A stamp is ``job:version@time``. A new one is announced when the job is new or has
+    finished, or when the last drawing has arrived and ``min_gap`` seconds have passed since
+    it was announced: drawing every finished run would keep a core busy with figures that
+    the simulations need (a national what-if on two cores ran three times slower).
+    """
     if status is None:
         return True, None
     state, _done, _total, version, _elapsed = status
     finished = state != RUNNING
     stamp = f"{job}:{version}"
-    if stamp == news:
+    last, _, at = (news or "").partition("@")
+    if stamp == last:
         return finished, None
-    other_job = news is None or not news.startswith(f"{job}:")
-    if finished or other_job or drawn == news:
-        return finished, stamp
-    return finished, None  # the last drawing is still on its way: let it arrive first
+    now = time.monotonic() if now is None else now
+    other_job = news is None or not last.startswith(f"{job}:")
+    settled = drawn == news and now - float(at or 0.0) >= min_gap
+    if finished or other_job or settled:
+        return finished, f"{stamp}@{now:.3f}"
+    return finished, None  # the last drawing is on its way, or was announced a moment ago
 
 
 def register_poll(app, ctx, poll_id: str, job_id: str, news_id: str, drawn_id: str, progress_id: str) -> None:

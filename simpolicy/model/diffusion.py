@@ -41,8 +41,9 @@ class Diffusion:
         chal, rows = np.nonzero(model.relevance.T)
         self._rows = rows.astype(np.int64)
         self._chal_start = np.searchsorted(chal, np.arange(model.relevance.shape[1]))
-        onehot = np.eye(self.n_types, dtype=np.int64)[model.buyers.type_idx]
-        self._rel_by_challenge = model.relevance.T.astype(np.int64) @ onehot
+        types = model.buyers.type_idx
+        self._rel_by_challenge = np.stack([model.relevance[types == t].sum(0) for t in range(self.n_types)],
+                                          axis=1).astype(np.int64).reshape(-1, self.n_types)
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         self._allocate(64)
 
@@ -109,16 +110,15 @@ class Diffusion:
         m, b = self.model, self.model.behaviour
         idx = np.flatnonzero(self.live)
         rel, ad = self.rel[idx], self.ad[idx]
+        n = rel.sum(1)
         share_type = ad / np.maximum(rel, 1)
-        share_all = ad.sum(1, keepdims=True) / np.maximum(rel.sum(1, keepdims=True), 1)
+        share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
         peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
         aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
-        pull = self._price_pull(idx)
-        h_type = ((b.innovation_p * aw_max + b.imitation_q * peer)
-                  * (self.quality[idx] * pull)[:, None])
+        appeal = self.quality[idx] * self._price_pull(idx)
+        h_type = (b.innovation_p * aw_max + b.imitation_q * peer) * appeal[:, None]
         h_max = np.clip(h_type.max(1), 0, 1)
         # candidates: each concerned buyer of a live solution with chance h_max, drawn at once
-        n = rel.sum(1)
         seg = np.repeat(np.arange(len(idx)), m.rng_diffusion.binomial(n, h_max))
         if len(seg) == 0:
             return
@@ -130,7 +130,7 @@ class Diffusion:
         types = m.buyers.type_idx[rows]
         themes = self.theme[sol_ids]
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
-             * (self.quality[idx] * pull)[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
+             * appeal[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
         sol_ids, rows = sol_ids[keep], rows[keep]
         # a peer that cannot pay the price even less the largest scaling grant is out; budgets

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .project import Grant, Project, Solution
 
 
-@dataclass
+@dataclass(slots=True)
 class Adoption:
     """One buyer implementing one solution."""
 

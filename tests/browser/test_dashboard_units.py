@@ -101,12 +101,16 @@ def test_a_cancelled_job_stops_and_keeps_what_finished(small):
 
 def test_news_waits_for_the_last_drawing_unless_the_job_ended():
     running = ("running", 1, 4, 3, 0.5)
-    assert next_news("j", running, None, None) == (False, "j:3")
-    assert next_news("j", running, "j:2", "j:1") == (False, None)  # drawing of j:2 still on its way
-    assert next_news("j", running, "j:2", "j:2") == (False, "j:3")
-    assert next_news("j", running, "j:3", "j:2") == (False, None)  # nothing new
-    assert next_news("j", ("done", 4, 4, 4, 1.0), "j:2", "j:1") == (True, "j:4")
-    assert next_news("k", running, "j:9", "j:1") == (False, "k:3")  # another job
+    assert next_news("j", running, None, None, now=10) == (False, "j:3@10.000")
+    # the drawing of j:2 is still on its way
+    assert next_news("j", running, "j:2@9.000", "j:1@8.000", now=10) == (False, None)
+    assert next_news("j", running, "j:2@8.000", "j:2@8.000", now=10) == (False, "j:3@10.000")
+    # drawn, but announced a moment ago: wait, so drawing does not starve the simulations
+    assert next_news("j", running, "j:2@9.800", "j:2@9.800", now=10) == (False, None)
+    assert next_news("j", running, "j:3@8.000", "j:2@7.000", now=10) == (False, None)  # nothing new
+    # finished: the final drawing at once, even right after another one
+    assert next_news("j", ("done", 4, 4, 4, 1.0), "j:2@9.900", "j:1@9.000", now=10) == (True, "j:4@10.000")
+    assert next_news("k", running, "j:9@9.990", "j:1@1.000", now=10) == (False, "k:3@10.000")  # another job
     assert next_news("j", None, None, None) == (True, None)
 
 
