@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import short
 
 from simpolicy.core import run_model
 from simpolicy.model import screen
 from simpolicy.model.model import PolicyModel
+from tests.conftest import short
 
 
 def fingerprint(model: PolicyModel) -> tuple:
