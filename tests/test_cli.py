@@ -50,6 +50,8 @@ def flanders_text():
     (("rate: 0.5", "rate: 7"), "rate", "less than or equal"),
     (("count: 5 ", "count: -5 "), "count", "greater than or equal"),
     (("annual_budget_eur: 300000", "annual_budget_eur: .nan"), "annual_budget_eur", ""),
+    # a share above 1 is refused, not clamped to 1 behind the user's back
+    (("capability: {mean: 0.65,", "capability: {mean: 6.5,"), "capability.mean", "less than or equal"),
 ])
 def test_bad_fields_are_located(tmp_path, flanders_text, edit, field, words):
     bad = tmp_path / "bad.yaml"
@@ -60,6 +62,16 @@ def test_bad_fields_are_located(tmp_path, flanders_text, edit, field, words):
     assert hits, lines
     wrong_line = bad.read_text().splitlines()[int(LINE.match(hits[0])["line"]) - 1]
     assert edit[1] in wrong_line  # the line named is the line that is wrong
+
+
+def test_a_duplicate_key_is_refused_at_its_second_line(tmp_path, flanders_text):
+    """YAML keeps the last of two equal keys without a word; a scenario file must not."""
+    bad = tmp_path / "dup.yaml"
+    bad.write_text(flanders_text.replace("horizon_years:", "horizon_years: 3\nhorizon_years:", 1))
+    lines = assert_clean_error(cli("validate", str(bad)), "dup.yaml")
+    first = bad.read_text().splitlines().index("horizon_years: 3") + 1
+    assert any(f"horizon_years: duplicate key (first on line {first})" in x
+               and LINE.match(x)["line"] == str(first + 1) for x in lines), lines
 
 
 def test_missing_field_and_invalid_yaml(tmp_path, flanders_text):

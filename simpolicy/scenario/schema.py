@@ -44,6 +44,13 @@ class Dist(Strict):
     source: str | None = None
 
 
+class Share(Dist):
+    """A distribution of a share in [0, 1]: its mean is at most 1 and its sd at most 0.5."""
+
+    mean: float = Field(ge=0, le=1)
+    sd: float = Field(default=0.0, ge=0, le=0.5)
+
+
 class BuyerGroup(Strict):
     """Buyers of one type (municipality, region, hospital, ...) in a population."""
 
@@ -51,9 +58,9 @@ class BuyerGroup(Strict):
     count: int = Field(ge=0, le=100_000)
     small: bool = Field(False, description="small buyers (libraries, small municipalities)")
     innovation_budget_eur: Dist = Field(description="annual money a buyer can put in new solutions")
-    capability: Dist = Field(description="procurement capability, 0-1")
-    risk_tolerance: Dist = Field(description="0 avoids any risk, 1 is risk neutral")
-    awareness: Dist = Field(description="chance of knowing a given funding instrument, 0-1")
+    capability: Share = Field(description="procurement capability, 0-1")
+    risk_tolerance: Share = Field(description="0 avoids any risk, 1 is risk neutral")
+    awareness: Share = Field(description="chance of knowing a given funding instrument, 0-1")
     regions: int = Field(1, ge=1, le=1000, description="regions the group is spread over")
     assumed: bool = False
     source: str | None = None
@@ -65,8 +72,8 @@ class SupplierGroup(Strict):
     type: Literal["sme", "large"]
     foreign: bool = False
     count: int = Field(ge=0, le=1_000_000)
-    capability: Dist
-    risk_tolerance: Dist
+    capability: Share
+    risk_tolerance: Share
     assumed: bool = False
     source: str | None = None
 

@@ -44,6 +44,10 @@ class _Builder:
                 key = self.build(k, path)
                 if not isinstance(key, str | int | float | bool):
                     raise InputError([self._problem(k, path, "keys must be plain values")])
+                if key in out:  # YAML would silently keep the last one: refuse instead
+                    first = self.lines[path + (key,)]
+                    msg = f"duplicate key (first on line {first})"
+                    raise InputError([self._problem(k, path + (key,), msg)])
                 self.lines[path + (key,)] = k.start_mark.line + 1
                 out[key] = self.build(v, path + (key,))
             return out
