@@ -134,6 +134,7 @@ def reference_scaling(agents: int, steps: int, factor: int) -> float:
 
 def profile(scenario: Scenario, top: int = 12) -> dict:
     """cProfile of one model run: the functions and the modules that take the time."""
+    gc.collect()  # garbage of the scaling runs would be collected inside, billed to a random function
     prof = cProfile.Profile()
     prof.enable()
     run_model(scenario, 1)
