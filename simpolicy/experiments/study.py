@@ -56,6 +56,20 @@ class Plan:
     def total(self) -> int:
         return len(self.scenarios) * len(self.table) * self.spec.replications
 
+    def execution_order(self):
+        """Run ids replication by replication: every design point of a seed one after another.
+
+        With common random numbers the points of one replication share a seed, hence a
+        counterfactual, which ``simulate`` memoises in the worker: a batch that holds several
+        points of one seed runs that counterfactual once. The order changes no result (each
+        run is a function of its task; the store returns rows sorted by run id).
+        """
+        reps, points = self.spec.replications, len(self.table)
+        for s in range(len(self.scenarios)):
+            for r in range(reps):
+                for p in range(points):
+                    yield (s * points + p) * reps + r
+
     def task(self, run_id: int) -> Task:
         """Run ids enumerate scenario, then point, then replication."""
         reps, points = self.spec.replications, len(self.table)
@@ -170,7 +184,7 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
     done_ids, failed = store.done_runs(sd.path)
     store.drop_parts_without(sd.path, "timeseries", done_ids)  # series of runs a kill cut short
     todo = plan.total - len(done_ids)
-    pending = (i for i in range(plan.total) if i not in done_ids)
+    pending = (i for i in plan.execution_order() if i not in done_ids)
     loop = _Loop(plan, sd, pending, todo, progress)
     loop.done, loop.failed = len(done_ids), failed
     t0 = time.perf_counter()

@@ -167,10 +167,14 @@ def part_paths(study_dir: Path, kind: str = "parts") -> list[Path]:
 
 
 def read_parts(study_dir: Path, kind: str = "parts") -> pd.DataFrame:
+    """Every part of one kind as one frame, sorted by run id (and month): the same table
+    whatever the batches, workers or interruptions that wrote it."""
     paths = part_paths(study_dir, kind)
     if not paths:
         return pd.DataFrame()
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    keys = [k for k in ("run_id", "month") if k in df.columns]
+    return df.sort_values(keys, kind="stable", ignore_index=True) if keys else df
 
 
 def load(study_dir: str | Path) -> dict:
