@@ -109,13 +109,13 @@ class PolicyModel(mesa.Model):
             share = 1 / (1 + len(followers))
             costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
         offers = self.programme.offers(need, costs, self.month)
-        pcp = next((st for st, _ in offers if st.type == "pcp"), None)
+        pcp = next((st for st, _ in offers if st.type == "pcp"), None) if offers else None
         if pcp is not None:
             # a pre-commercial procurement pays every competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
         # not worth it even with every grant on offer: then not with less either
-        if not self._worth_it(need, costs, sum(a for _, a in offers), joint):
+        if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0, joint):
             return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
@@ -131,7 +131,7 @@ class PolicyModel(mesa.Model):
         total = sum(costs.values())
         public = min(public, total)
         own = (total - public) * (1 - self._background(need))
-        years = (6 + 24 * need.complexity) / 12 if need.route == "development" else 0.5
+        years = 0.5 if need.market_exists else (6 + 24 * need.complexity) / 12
         buyer = self.buyer_agents[need.buyer]
         # fixed annual budgets: this year's part must fit what is left, and each year's
         # share must fit a year's budget
