@@ -43,7 +43,7 @@ class Diffusion:
         self._chal_start = np.searchsorted(chal, np.arange(model.relevance.shape[1]))
         types = model.buyers.type_idx
         self._rel_by_challenge = np.stack([model.relevance[types == t].sum(0) for t in range(self.n_types)],
-                                          axis=1).astype(np.int64).reshape(-1, self.n_types)
+                                          axis=1).astype(np.int64)
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         self._allocate(64)
 
@@ -51,12 +51,12 @@ class Diffusion:
         """(Re)sizes the per-solution arrays, keeping what they hold (doubling: amortised O(1))."""
         n, m = len(self.solutions), self.model
         old = getattr(self, "_capacity", 0)
-        fields = {"rel": (self.n_types,), "ad": (self.n_types,), "_adopted": (m.buyers.n,),
-                  "quality": (), "unit_cost": (), "theme": (), "live": (), "_start": ()}
-        dtypes = {"rel": np.int64, "ad": np.int64, "_adopted": bool, "quality": float,
-                  "unit_cost": float, "theme": np.int64, "live": bool, "_start": np.int64}
-        for name, shape in fields.items():
-            grown = np.zeros((capacity, *shape), dtype=dtypes[name])
+        fields = {  # name: (shape of one solution's entry, dtype)
+            "rel": ((self.n_types,), np.int64), "ad": ((self.n_types,), np.int64),
+            "_adopted": ((m.buyers.n,), bool), "quality": ((), float), "unit_cost": ((), float),
+            "theme": ((), np.int64), "live": ((), bool), "_start": ((), np.int64)}
+        for name, (shape, dtype) in fields.items():
+            grown = np.zeros((capacity, *shape), dtype=dtype)
             if old:
                 grown[:n] = getattr(self, name)[:n]
             setattr(self, name, grown)
