@@ -16,6 +16,7 @@ import multiprocessing as mp
 import threading
 import time
 import uuid
+import zlib
 from collections import OrderedDict
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simpolicy.core import counterfactual_key
 from simpolicy.experiments.compare import scenario_hash
 from simpolicy.experiments.replicate import RunTask, run_task
 from simpolicy.scenario.loader import ensure_behaviour
@@ -111,15 +113,21 @@ class JobRegistry:
         """The first worker's executor, if any has started (None before the first run)."""
         return self._pools.get(0)
 
-    def _executor(self, seed: int = 0) -> Executor:
-        """The worker that runs this seed: always the same one for the same seed.
+    def _slot(self, sc: Scenario, seed: int) -> int:
+        """The worker for a run: the same one for every run sharing a counterfactual.
 
-        ``simulate`` memoises each seed's counterfactual in the process that ran it, so a
-        what-if that edits the scheme reruns only the scheme when every seed goes back to
-        the worker that already knows its counterfactual (a shared pool would send it to
-        whichever worker is free, and that worker would run the counterfactual again).
+        ``simulate`` memoises each (population, seed)'s counterfactual in the process that
+        ran it, so a what-if that edits the scheme reruns only the scheme when each seed
+        goes back to the worker that knows its counterfactual (a shared pool would send it
+        to whichever worker is free, which would run the counterfactual again). Seeds of one
+        population alternate between workers; other populations are offset by their hash,
+        so a comparison of schemes on their own populations still spreads out.
         """
-        slot = seed % max(1, self.workers)
+        offset = zlib.crc32(counterfactual_key(sc).encode())
+        return (seed + offset) % max(1, self.workers)
+
+    def _executor(self, slot: int = 0) -> Executor:
+        """The single-process pool of one worker slot (started on first use)."""
         with self._lock:
             pool = self._pools.get(slot)
             if pool is None:
@@ -190,12 +198,13 @@ class JobRegistry:
         return job.id
 
     def _submit_task(self, sc: Scenario, seed: int) -> Future:
-        pool = self._executor(seed)
+        slot = self._slot(sc, seed)
+        pool = self._executor(slot)
         try:
             return pool.submit(simulate_one, sc, seed)
         except (BrokenProcessPool, RuntimeError):
             self._drop(pool)  # a crashed worker breaks its pool: start a new one
-            return self._executor(seed).submit(simulate_one, sc, seed)
+            return self._executor(slot).submit(simulate_one, sc, seed)
 
     def _cached(self, key: tuple):
         with self._lock:

@@ -50,6 +50,15 @@ _COUNTERFACTUALS: OrderedDict[tuple[str, int], Counterfactual] = OrderedDict()
 _CACHE_SIZE = 256
 
 
+def counterfactual_key(scenario: Scenario) -> str:
+    """What a counterfactual depends on: the scenario without its scheme, names left out.
+
+    Schemes on one population (with one behaviour and horizon) share it; executors use it
+    to send the runs that share a counterfactual to the process that has it memoised.
+    """
+    return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
+
+
 def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:
     """The run without the scheme, memoised: schemes edited on one population share it.
 
@@ -57,12 +66,11 @@ def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:
     that edits the scheme (or a sweep over scheme parameters) need not rerun it. The result
     is the same as running it again (runs are deterministic); only time is saved.
     """
-    bare = scenario.without_scheme()
-    key = (bare.model_dump_json(exclude={"name", "description", "source"}), seed)
+    key = (counterfactual_key(scenario), seed)
     if key in _COUNTERFACTUALS:
         _COUNTERFACTUALS.move_to_end(key)
         return _COUNTERFACTUALS[key]
-    model = run_model(bare, seed)
+    model = run_model(scenario.without_scheme(), seed)
     cf = _record(model)
     _COUNTERFACTUALS[key] = cf
     while len(_COUNTERFACTUALS) > _CACHE_SIZE:

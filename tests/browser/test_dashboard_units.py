@@ -65,14 +65,19 @@ def test_a_job_runs_every_scheme_and_seed_and_caches_them(small):
     jobs.shutdown()
 
 
-def test_each_seed_always_runs_in_the_same_worker(small):
-    """A seed's counterfactual is memoised in the worker that ran it: seeds must go back there."""
+def test_runs_sharing_a_counterfactual_go_to_the_same_worker(small):
+    """A seed's counterfactual is memoised in the worker that ran it: the seed must go back there."""
     jobs = JobRegistry(workers=2)
+    base = small["estonia"]
+    edited = base.model_copy(update={"name": "estonia edited"})
     try:
-        snap = _wait(jobs, jobs.submit(small, [0, 1, 2, 3]))
+        snap = _wait(jobs, jobs.submit({"a": base, "b": edited}, [0, 1, 2, 3]))
         assert snap.done == 8 and (snap.runs["status"] == "ok").all()
-        pids = {seed: jobs._executor(seed).submit(os.getpid).result(timeout=60) for seed in range(4)}
-        assert pids[0] == pids[2] != pids[1] == pids[3]
+        slots = {seed: jobs._slot(base, seed) for seed in range(4)}
+        assert all(jobs._slot(edited, seed) == slots[seed] for seed in range(4))  # same population
+        assert slots[0] == slots[2] != slots[1] == slots[3]  # seeds alternate between workers
+        pids = {slot: jobs._executor(slot).submit(os.getpid).result(timeout=60) for slot in (0, 1)}
+        assert pids[0] != pids[1]
     finally:
         jobs.shutdown()
 
