@@ -272,6 +272,15 @@ def write_case(tmp: Path, name: str, raw: bytes) -> Path:
     return path
 
 
+def assert_case_rejected(tmp: Path, name: str, raw: bytes, sentinel_dir: Path | None = None) -> None:
+    """Writes one case, checks the contract on it and removes it (the fuzz makes thousands)."""
+    path = write_case(tmp, name, raw)
+    try:
+        assert_rejected(path, sentinel_dir)
+    finally:
+        path.unlink()
+
+
 @pytest.fixture(scope="module")
 def casedir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("hostile")
@@ -283,22 +292,14 @@ def casedir(tmp_path_factory) -> Path:
 @cases(ci=80, nightly=1200)
 @given(case=st.sampled_from(MUTATIONS).flatmap(lambda m: mutated("scenario", m)))
 def test_mutated_scenarios_are_rejected_with_located_lines(casedir, case):
-    path = write_case(casedir, *case)
-    try:
-        assert_rejected(path, casedir)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, *case, sentinel_dir=casedir)
 
 
 @pytest.mark.timeout(240)
 @cases(ci=30, nightly=400)
 @given(case=st.sampled_from(MUTATIONS).flatmap(lambda m: mutated("sweep", m)))
 def test_mutated_sweep_specs_are_rejected_with_located_lines(casedir, case):
-    path = write_case(casedir, *case)
-    try:
-        assert_rejected(path, casedir)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, *case, sentinel_dir=casedir)
 
 
 @pytest.mark.timeout(180)
@@ -306,11 +307,7 @@ def test_mutated_sweep_specs_are_rejected_with_located_lines(casedir, case):
 @given(case=mutated("scenario", "alias_bomb") | mutated("sweep", "alias_bomb"))
 def test_alias_bombs_are_stopped(casedir, case):
     """Billion laughs (up to 12**14 nodes once expanded) stop at the node budget, quickly."""
-    path = write_case(casedir, *case)
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, *case)
 
 
 def _printable(raw: bytes) -> bytes:
@@ -335,11 +332,7 @@ GARBAGE = st.one_of(
 @cases(ci=50, nightly=400)
 @given(raw=GARBAGE)
 def test_random_bytes_and_documents_are_rejected(casedir, raw):
-    path = write_case(casedir, "garbage", raw)
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, "garbage", raw)
 
 
 @pytest.mark.timeout(120)
@@ -349,11 +342,7 @@ def test_invalid_utf8_is_rejected(casedir, kind, data):
     raw = Path(data.draw(st.sampled_from(base_files(kind)))).read_bytes()
     at = data.draw(st.integers(0, len(raw)))
     bad = data.draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"]))
-    path = write_case(casedir, kind + "-utf8", raw[:at] + bad + raw[at:])
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, kind + "-utf8", raw[:at] + bad + raw[at:])
 
 
 # --- one test per input class the product once failed ------------------------------------
@@ -371,11 +360,7 @@ def test_infinite_numbers_are_rejected(casedir, kind, data):
     text = dump(doc)
     if data.draw(st.booleans()):
         text = text.replace(".inf", "1.0e+400")
-    path = write_case(casedir, Path(base).stem + "-inf", text.encode())
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, Path(base).stem + "-inf", text.encode())
 
 
 @pytest.mark.timeout(120)
@@ -385,11 +370,7 @@ def test_infinite_numbers_are_rejected(casedir, kind, data):
 def test_non_finite_theme_shares_are_rejected(casedir, where, value):
     doc = copy.deepcopy(_base(str(ROOT / "scenarios" / "estonia.yaml")))
     _set(doc, tuple(where.split(".")), value)
-    path = write_case(casedir, "theme", dump(doc).encode())
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, "theme", dump(doc).encode())
 
 
 @pytest.mark.timeout(120)
@@ -402,11 +383,7 @@ def test_control_characters_stay_on_one_line(casedir, kind, data, ch):
     doc = copy.deepcopy(_base(base))
     maps = [()] + [p for p, v in walk(doc) if isinstance(v, dict)]
     _get(doc, data.draw(st.sampled_from(maps)))["bad" + ch + "key: x"] = {"x": [1]}
-    path = write_case(casedir, Path(base).stem + "-ctrl", dump(doc).encode())
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, Path(base).stem + "-ctrl", dump(doc).encode())
 
 
 @pytest.mark.timeout(120)
@@ -417,11 +394,7 @@ def test_forbidden_characters_are_rejected_on_one_line(casedir, kind, data, ch):
     """Characters YAML forbids (NUL, bell...) are a located error, not a two-line message."""
     raw = Path(data.draw(st.sampled_from(base_files(kind)))).read_text()
     at = data.draw(st.integers(0, len(raw)))
-    path = write_case(casedir, kind + "-char", (raw[:at] + ch + raw[at:]).encode())
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, kind + "-char", (raw[:at] + ch + raw[at:]).encode())
 
 
 @pytest.mark.timeout(120)
@@ -439,11 +412,7 @@ def test_sweep_paths_below_a_value_are_rejected(casedir, data, tail):
     else:
         doc.setdefault("parameters", {})[leaf + tail] = {"levels": [1]} \
             if doc.get("design", "grid") == "grid" else {"low": 0.1, "high": 0.2}
-    path = write_case(casedir, "sweep-path", dump(doc).encode())
-    try:
-        assert_rejected(path)
-    finally:
-        path.unlink()
+    assert_case_rejected(casedir, "sweep-path", dump(doc).encode())
 
 
 # --- a fixed corpus, and the real console script ------------------------------------------
