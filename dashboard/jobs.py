@@ -108,11 +108,6 @@ class JobRegistry:
         self._cache: OrderedDict[tuple, tuple[dict, pd.DataFrame | None]] = OrderedDict()
 
     # pool -------------------------------------------------------------------------------
-    @property
-    def _pool(self) -> Executor | None:
-        """The first worker's executor, if any has started (None before the first run)."""
-        return self._pools.get(0)
-
     def _slot(self, sc: Scenario, seed: int) -> int:
         """The worker for a run: the same one for every run sharing a counterfactual.
 

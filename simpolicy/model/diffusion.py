@@ -156,10 +156,6 @@ class Diffusion:
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull
 
-    def adopted_matrix(self) -> np.ndarray:
-        """Solutions x buyers: who uses what (a view, grown as solutions appear)."""
-        return self._adopted[: len(self.solutions)]
-
 
 def distinct_positions(rng: np.random.Generator, seg: np.ndarray, size: np.ndarray) -> np.ndarray:
     """A uniform random position below ``size`` for each entry, distinct within each segment.

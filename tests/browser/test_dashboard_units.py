@@ -246,7 +246,7 @@ def test_the_app_builds_without_loading_anything(tmp_path):
     from dashboard.app import create_app, page_for, query
 
     app = create_app(DashboardConfig(results_dir=tmp_path, workers=0))
-    assert isinstance(app.simpolicy, AppContext) and app.simpolicy.jobs._pool is None
+    assert isinstance(app.simpolicy, AppContext) and app.simpolicy.jobs._pools == {}
     layout = str(app.layout).lower()
     for word in ("compare", "what-if", "studies", "scenario"):
         assert word in layout
