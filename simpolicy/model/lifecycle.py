@@ -22,9 +22,12 @@ TENDER_MONTHS = 2
 IMPLEMENTATION_MONTHS = 3
 
 
-def advance(model: PolicyModel, p: Project) -> None:
-    """Moves a project on if its current phase has ended."""
-    if model.month >= p.phase_end:
+def advance_due(model: PolicyModel) -> None:
+    """Moves on every active project whose current phase has ended, oldest first.
+
+    Only the due ones are visited: most projects sit in a phase for months.
+    """
+    for p in [p for p in model.active if p.phase_end <= model.month]:
         NEXT[p.phase](model, p)
 
 

@@ -84,8 +84,7 @@ class PolicyModel(mesa.Model):
             self.consider(need)
         for decision in self.programme.run_calls(self.month):
             self.decide(decision)
-        for p in [p for p in self.active if p.phase_end <= self.month]:
-            lifecycle.advance(self, p)
+        lifecycle.advance_due(self)
         self.diffusion.step()
         self.ledger.record_month()
         self.month += 1
