@@ -40,7 +40,7 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     p.phase, p.phase_end = phase, model.month + months
     cost = p.costs.get(phase, 0.0)
     public = sum(model.pay(g, phase, p.costs) for g in p.grants) if p.grants else 0.0
-    own = max(0.0, cost - public - model.background_share(p) * cost)
+    own = max(0.0, cost - public - p.need.background * cost)
     if phase == "development" and p.route == "development":
         own *= 1 - _supplier_paid_share(p)
     buyer = model.buyer(p.need.buyer)
@@ -110,7 +110,7 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
     cost = p.costs.get("purchase", 0.0) + p.costs.get("implementation", 0.0)
     public = sum(g.amount - g.paid for g in p.grants
                  if {"purchase", "implementation"} & set(g.phases))
-    own = max(0.0, cost - public - model.background_share(p) * cost)
+    own = max(0.0, cost - public - p.need.background * cost)
     # a planned purchase was budgeted (it may draw on next year's budget); without a plan
     # nobody set money aside and the solution waits for a budget year that makes one
     # (the valley of death, brief 4.1 path b)

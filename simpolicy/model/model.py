@@ -20,7 +20,7 @@ from .ledger import Ledger
 from .needs import NeedSource
 from .population import draw_buyers, draw_suppliers
 from .programme import Decision, Programme
-from .project import U_BACKGROUND, U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
+from .project import U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
 
 SHARED_PHASES = ("preparation", "tender", "development")
 
@@ -129,7 +129,7 @@ class PolicyModel(mesa.Model):
         """Whether the buyer starts, given the public money it would receive."""
         total = sum(costs.values())
         public = min(public, total)
-        own = (total - public) * (1 - self._background(need))
+        own = (total - public) * (1 - need.background)
         years = 0.5 if need.market_exists else (6 + 24 * need.complexity) / 12
         buyer = self.buyer_agents[need.buyer]
         # fixed annual budgets: this year's part must fit what is left, and each year's
@@ -152,7 +152,7 @@ class PolicyModel(mesa.Model):
     def _go(self, d: Decision, public: float) -> None:
         """Starts the project with the buyer's own share of its cost."""
         total = sum(d.costs.values())
-        own = max(0.0, total - public) * (1 - self._background(d.need))
+        own = max(0.0, total - public) * (1 - d.need.background)
         self.start(d, own / total if total else 0.0)
 
     def start(self, d: Decision, own_share: float) -> None:
@@ -204,18 +204,6 @@ class PolicyModel(mesa.Model):
         chance = self.behaviour.plan_base * (0.5 + cap)
         u = need.u[U_PLAN] if not later else self.rng_programme.random()
         return bool(u < (chance if not later else chance * 0.5))
-
-    def _background(self, need: Need) -> float:
-        """Share of a need's costs paid by money that exists without the scheme, if any."""
-        if need.background is None:
-            pop = self.scenario.population
-            need.background = pop.background_funding_rate if need.u[U_BACKGROUND] < \
-                pop.background_funding_share else 0.0
-        return need.background
-
-    def background_share(self, p: Project) -> float:
-        """Share of costs paid by money that exists without the scheme (pools, foundations)."""
-        return self._background(p.need)
 
     # --- money ------------------------------------------------------------------
     def state(self, g: Grant):

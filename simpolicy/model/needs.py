@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from . import screen
-from .project import N_DRAWS, Need, Solution
+from .project import N_DRAWS, U_BACKGROUND, Need, Solution
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -114,8 +114,11 @@ class NeedSource:
         dev_cost = b.dev_cost_eur * m.size_scale(row) * math.exp(b.cost_sd_log * z[0])
         total = dev_cost * (1.09 + b.purchase_cost_multiple)
         value = b.value_multiple * total * math.exp(0.5 * z[1])
+        pop = m.scenario.population  # pools and foundations pay part of some buyers' needs
+        pooled = u[ATTRS + U_BACKGROUND] < pop.background_funding_share
+        background = pop.background_funding_rate if pooled else 0.0
         return Need(need_id, row, m.month, challenge // b.challenges_per_theme, challenge, value,
-                    dev_cost, float(u[5] ** 0.8), exists, u[ATTRS:])
+                    dev_cost, float(u[5] ** 0.8), exists, u[ATTRS:], background)
 
     def costs(self, need: Need) -> dict[str, float]:
         """The cost of each phase for this need's route (EUR)."""

@@ -32,7 +32,7 @@ class Need:
     complexity: float
     market_exists: bool
     u: np.ndarray
-    background: float | None = None  # share paid by money outside the scheme (set when first asked)
+    background: float = 0.0  # share of its costs paid by money that exists without the scheme
 
     @property
     def route(self) -> str:
