@@ -81,4 +81,4 @@ def test_scaling_grant_for_one_purchase_and_for_many_agree():
     one = [prog.diffusion_grant(int(t), float(p), 0)[1] for t, p in zip(themes, prices, strict=True)]
     np.testing.assert_array_equal(many, one)
     assert (many > 0).any() and (many == 0).any()
-    assert (prog.largest_scaling_grants(prices) >= many).all()
+    assert (prog.largest_scaling_grants(themes, prices, 0) >= many).all()

@@ -133,10 +133,12 @@ class Diffusion:
              * appeal[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
         sol_ids, rows = sol_ids[keep], rows[keep]
-        # a peer that cannot pay the price even less the largest scaling grant is out; budgets
-        # only fall within a month, so one look before the purchases is exact
+        # a peer that cannot pay the price even less the largest scaling grant it could still
+        # get is out; budgets and grant money only fall within a month, so one look before
+        # the purchases is exact
         price = self.unit_cost[sol_ids] * m.size_scales[rows]
-        afford = price - m.programme.largest_scaling_grants(price) <= m.buyers.budget_left[rows] + 1e-9
+        grant = m.programme.largest_scaling_grants(self.theme[sol_ids], price, m.month)
+        afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
 

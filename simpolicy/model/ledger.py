@@ -49,10 +49,11 @@ class Ledger:
 
     def started(self, p: Project) -> None:
         self.n_started += 1
-        self.n_funded += p.funded
+        funded = p.funded
+        self.n_funded += funded
         self.innovating.add(p.need.buyer)
         self.started_needs.add(p.need.id)
-        if p.funded or p.joint:
+        if funded or p.joint:
             self.in_scheme.add(p.need.buyer)
 
     def completed(self, p: Project) -> None:

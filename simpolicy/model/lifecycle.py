@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .model import PolicyModel
 
 TENDER_MONTHS = 2
+CHECKED_PHASES = frozenset(("preparation", "tender", "development"))  # entered only if affordable
 IMPLEMENTATION_MONTHS = 3
 
 
@@ -43,11 +44,11 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     own = max(0.0, cost - public - p.need.background * cost)
     if phase == "development" and p.route == "development":
         own *= 1 - _supplier_paid_share(p)
-    buyer = model.buyer(p.need.buyer)
-    if phase in ("preparation", "tender", "development") and not buyer.can_afford(own):
-        if phase == "development" and own > buyer.budget_left + buyer.annual_budget:
+    left, row = model.buyers.budget_left, p.need.buyer
+    if phase in CHECKED_PHASES and own > left[row] + 1e-9:  # Buyer.can_afford, inlined (hot)
+        if phase == "development" and own > left[row] + model.buyers.budget[row]:
             return False
-    buyer.spend(own)
+    left[row] -= own
     return True
 
 

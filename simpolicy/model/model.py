@@ -164,10 +164,11 @@ class PolicyModel(mesa.Model):
         p.has_plan = need.route == "existing" or self.plans_purchase(need)
         cap = self.buyers.capability[need.buyer]
         quality = 0.6 * cap + 0.4 * need.u[U_PREP]
-        if any(g.itype == "preparation_grant" for g in p.grants):
-            quality += b.preparation_grant_boost
-        if any(self.state(g).spec.project_office_share > 0 for g in p.grants):
-            quality += b.preparation_grant_boost  # an external project office prepares
+        if p.grants:
+            if any(g.itype == "preparation_grant" for g in p.grants):
+                quality += b.preparation_grant_boost
+            if any(self.state(g).spec.project_office_share > 0 for g in p.grants):
+                quality += b.preparation_grant_boost  # an external project office prepares
         if d.joint:
             quality += 0.15  # joint market dialogue
         if self.advised[need.buyer]:

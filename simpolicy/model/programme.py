@@ -180,11 +180,20 @@ class Programme(mesa.Agent):
                     return st, amount
         return None, 0.0
 
-    def largest_scaling_grants(self, prices: np.ndarray) -> np.ndarray:
-        """The most any scaling instrument could grant on each price (0 without scaling support)."""
+    def largest_scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int) -> np.ndarray:
+        """The most any scaling instrument could still grant on each purchase this month.
+
+        An upper bound on what ``diffusion_grant`` gives later in the month: money still
+        free only falls within a month, so an instrument short of it now stays short.
+        """
         best = np.zeros(len(prices))
-        for st, _ in self._scaling:
-            best = np.maximum(best, np.minimum(st.spec.max_grant_eur, st.spec.rate * prices))
+        for st, covered in self._scaling:
+            if not st.active(month):
+                continue
+            amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
+            ok = (covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
+                  & (st.available(month) >= amount))
+            best = np.where(ok, np.maximum(best, amount), best)
         return best
 
     def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int) -> np.ndarray:

@@ -92,7 +92,7 @@ class Project:
     @property
     def funded(self) -> bool:
         """Whether the scheme put money into the project."""
-        return any(g.amount > 0 for g in self.grants)
+        return bool(self.grants) and any(g.amount > 0 for g in self.grants)
 
     @property
     def public_money(self) -> float:
