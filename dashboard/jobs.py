@@ -22,6 +22,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from simpolicy.core import counterfactual_key
@@ -267,19 +268,15 @@ class JobRegistry:
             items = sorted(job.results.items())
             state, version = job.state, job.version
             end = job.finished_at or time.perf_counter()
-        rows, series = [], []
+        rows, series, ids = [], [], []
         for i, (row, ts) in items:
             label, _sc, seed, _key = job.tasks[i]
             rows.append({"run_id": i, "scenario": label, "seed": seed, **row})
             if ts is not None:
-                ts = ts.copy()
-                ts.insert(0, "scenario", label)
-                ts.insert(1, "seed", seed)
-                ts.insert(0, "run_id", i)
                 series.append(ts)
+                ids.append((i, label, seed, len(ts)))
         snap = Snapshot(job.id, state, len(items), len(job.tasks), version, end - job.started,
-                        pd.DataFrame(rows), pd.concat(series, ignore_index=True) if series
-                        else pd.DataFrame(), dict(job.meta))
+                        pd.DataFrame(rows), _labelled(series, ids), dict(job.meta))
         with self._lock:
             job._snap = snap
         return snap
@@ -288,3 +285,19 @@ class JobRegistry:
         finished = [k for k, j in self._jobs.items() if j.state != RUNNING]
         while len(self._jobs) > self.max_jobs and finished:
             self._jobs.pop(finished.pop(0), None)
+
+
+def _labelled(series: list[pd.DataFrame], ids: list[tuple]) -> pd.DataFrame:
+    """The runs' monthly series end to end, each row with its run id, scheme label and seed.
+
+    Labels are added once to the joined frame (inserting them run by run cost a redraw of
+    forty runs about a tenth of a second).
+    """
+    if not series:
+        return pd.DataFrame()
+    ts = pd.concat(series, ignore_index=True)
+    run_ids, labels, seeds, lengths = zip(*ids, strict=True)
+    labelled = pd.DataFrame({"run_id": np.repeat(run_ids, lengths),
+                             "scenario": np.repeat(np.array(labels, dtype=object), lengths),
+                             "seed": np.repeat(seeds, lengths)})
+    return pd.concat([labelled, ts], axis=1)

@@ -37,12 +37,16 @@ DIFFERENCE_OUTCOMES = ("adopters", "followers", "solutions_scaled", "projects_fu
 COUNT_UNITS = ("buyers", "projects", "adoptions", "solutions")
 
 
-def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Tidy intervals per scheme (outcomes, counterfactual, difference) from finished runs."""
+def summarise(runs: pd.DataFrame, outcomes=None) -> pd.DataFrame:
+    """Tidy intervals per scheme (outcomes, counterfactual, difference) from finished runs.
+
+    ``outcomes`` limits it to the ones a page draws (every outcome otherwise): a redraw
+    while runs arrive need not compute intervals it does not show.
+    """
     if runs.empty or "status" not in runs or not (runs["status"] == "ok").any():
         return pd.DataFrame(columns=["scenario", "kind", "outcome", "mean", "p05", "p95",
                                      "ci_low", "ci_high", "n"])
-    return summary_from_runs(runs[runs["status"] == "ok"])
+    return summary_from_runs(runs[runs["status"] == "ok"], outcomes=outcomes)
 
 
 def cell(iv: pd.Series | dict | None, u: str) -> str:

@@ -245,7 +245,7 @@ def draw(snap, series: str) -> tuple:
     base_colour = scheme_colours([snap.meta.get("base", unchanged)])[snap.meta.get("base", unchanged)]
     colours = {unchanged: "#7a7a7a" if base_colour != "#7a7a7a" else "#555555",
                whatif: base_colour if base_colour not in ("#555555", "#9A9A9A") else "#D55E00"}
-    summary = sm.summarise(snap.runs)
+    summary = sm.summarise(snap.runs, sm.DIFFERENCE_OUTCOMES)  # all this page draws of it
     if summary.empty:
         msg = "Waiting for the first runs…" if not snap.finished else "No run finished."
         return ui.empty_figure(msg), html.P(msg), ui.empty_figure(msg), ui.drawn_note(0, snap.total, False)

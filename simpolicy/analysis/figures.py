@@ -85,12 +85,18 @@ def _value_format(name: str) -> str:
     return ",.0f" if unit(name) in ("EUR", "buyers", "projects", "adoptions", "solutions") else ",.2f"
 
 
-def _style_value_axis(fig: go.Figure, name: str, axis: str = "yaxis", **where) -> None:
+def _value_axis(name: str, **extra) -> dict:
+    """An axis for an outcome's values: its title with the unit, ticks as % or EUR."""
     upd = {"title_text": axis_title(name)}
     if is_share(name):
         upd["tickformat"] = ".0%"
     elif unit(name) == "EUR":
         upd["tickformat"] = "~s"
+    return {**upd, **extra}
+
+
+def _style_value_axis(fig: go.Figure, name: str, axis: str = "yaxis", **where) -> None:
+    upd = _value_axis(name)
     upd.update(where)
     (fig.update_yaxes if axis == "yaxis" else fig.update_xaxes)(**upd)
 
@@ -209,12 +215,12 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
     fig = make_subplots(rows=max(len(outcomes), 1), cols=1,
                         vertical_spacing=gap / max(height - top - bottom, 1) if len(outcomes) > 1 else 0,
                         subplot_titles=[label(o) for o in outcomes])
-    zero_lines = []
+    traces, zero_lines, axes = [], [], {}
     for i, o in enumerate(outcomes, start=1):
         rows = _interval_rows(df, o, "difference")
         fmt = _value_format(o)
         plus, minus = _errors(rows, interval)
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=rows["mean"], y=rows["scenario"], mode="markers", showlegend=False, name=label(o),
             marker=dict(size=12, color=[colours.get(s, NO_SCHEME) for s in rows["scenario"]],
                         line=dict(color="#222", width=1)),
@@ -222,17 +228,20 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
             customdata=rows[["p05", "p95", "ci_low", "ci_high"]].to_numpy(),
             hovertemplate=(f"<b>%{{y}}</b><br>difference %{{x:{fmt}}}<br>90 % of runs "
                            f"%{{customdata[0]:{fmt}}} – %{{customdata[1]:{fmt}}}<br>90 % CI of the mean "
-                           f"%{{customdata[2]:{fmt}}} – %{{customdata[3]:{fmt}}}<extra></extra>")),
-            row=i, col=1)
+                           f"%{{customdata[2]:{fmt}}} – %{{customdata[3]:{fmt}}}<extra></extra>")))
         # "no effect" (a shape per panel; add_vline would cost a tenth of a second per drawing)
         axis = "" if i == 1 else str(i)
         zero_lines.append(dict(type="line", x0=0, x1=0, xref=f"x{axis}", y0=0, y1=1, yref=f"y{axis} domain",
                                line=dict(color="#888", dash="dot")))
-        _style_value_axis(fig, o, axis="xaxis", row=i, col=1,
-                          title_text=f"difference to no scheme ({'%' if is_share(o) else unit(o)})")
-        fig.update_yaxes(categoryorder="array", categoryarray=schemes[::-1], row=i, col=1)
+        # axes set in one layout update: a per-panel update_xaxes(row=i) walks the whole grid
+        axes[f"xaxis{axis}"] = _value_axis(o, title_text=f"difference to no scheme "
+                                              f"({'%' if is_share(o) else unit(o)})")
+        axes[f"yaxis{axis}"] = dict(categoryorder="array", categoryarray=schemes[::-1])
+    if traces:
+        fig.add_traces(traces, rows=list(range(1, len(traces) + 1)), cols=1)
     fig.update_annotations(font_size=14, xanchor="left", x=0)
     fig.update_layout(template=TEMPLATE, height=height, margin=dict(t=top, b=bottom), shapes=zero_lines,
+                      **axes,
                       title=title or ("Effect of each scheme: difference to no scheme, "
                                       f"{INTERVAL_TEXT[interval]}"))
     return fig

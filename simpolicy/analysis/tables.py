@@ -48,12 +48,15 @@ def summary_frame(summary: dict | pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def summary_from_runs(runs: pd.DataFrame, by: str = "scenario") -> pd.DataFrame:
-    """The same tidy summary computed from run rows (for studies, whose manifest has none)."""
+def summary_from_runs(runs: pd.DataFrame, by: str = "scenario", outcomes=None) -> pd.DataFrame:
+    """The same tidy summary computed from run rows (for studies, whose manifest has none).
+
+    ``outcomes`` keeps only those outcomes (all of them by default).
+    """
     from simpolicy.experiments.stats import interval
 
     ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    outs = [c for c in outcome_columns(ok)]
+    outs = [c for c in outcome_columns(ok) if outcomes is None or c in outcomes]
     rows = []
     for key, g in ok.groupby(by, sort=False):
         for o in outs:
