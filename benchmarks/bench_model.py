@@ -8,9 +8,10 @@ repetitions, as Mesa's own benchmark suite keeps the fastest replication).
 
 Agent-steps are (buyers + suppliers) x monthly steps. ``simulate()`` runs the scenario and
 its counterfactual, so its rate counts the scenario's agent-steps once although it steps the
-model twice (``simulate``: the memo of counterfactual runs emptied first). Since simulate()
-memoises counterfactuals per population and seed, a what-if that edits a scheme runs one
-model: ``simulate_warm`` is that case. ``run_model`` is one model run.
+model twice (``simulate``: the memos emptied first). Since simulate() memoises
+counterfactuals, and the model its scheme-free draws (population, needs), per population and
+seed, a what-if that edits a scheme runs one model on draws it already has:
+``simulate_warm`` is that case. ``run_model`` is one model run from scratch.
 
 Run: ``.venv/bin/python -m benchmarks.bench_model [--quick] [--json]``.
 """
@@ -32,6 +33,7 @@ from pathlib import Path
 from benchmarks import boltzmann
 from simpolicy import core
 from simpolicy.core import run_model, simulate
+from simpolicy.model import draws
 from simpolicy.scenario.loader import load_scenario, with_sets
 from simpolicy.scenario.schema import Scenario
 
@@ -68,10 +70,11 @@ def timed(fn, *args, **kwargs) -> float:
 
 
 def forget_counterfactuals() -> None:
-    """Empties simulate()'s memo of counterfactual runs, so the next call runs both models."""
+    """Empties simulate()'s memos (counterfactual runs, scheme-free draws): a run from scratch."""
     memo = getattr(core, "_COUNTERFACTUALS", None)
     if memo is not None:
         memo.clear()
+    draws.forget()
 
 
 def speed(scenario: Scenario, reps: int) -> dict:
@@ -85,6 +88,7 @@ def speed(scenario: Scenario, reps: int) -> dict:
         forget_counterfactuals()
         runs["simulate"].append(timed(simulate, scenario, r))
         runs["simulate_warm"].append(timed(simulate, scenario, r))
+        forget_counterfactuals()
         runs["run_model"].append(timed(run_model, scenario, r))
         runs["boltzmann"].append(timed(boltzmann.run, agents, steps, r, True))
         runs["boltzmann_bare"].append(timed(boltzmann.run, agents, steps, r, False))
@@ -108,7 +112,12 @@ def speed(scenario: Scenario, reps: int) -> dict:
 
 
 def best_time(scenario: Scenario, reps: int) -> float:
-    return min(timed(run_model, scenario, r) for r in range(reps))
+    """The fastest of a few model runs, each from scratch (no memoised draws)."""
+    times = []
+    for r in range(reps):
+        forget_counterfactuals()
+        times.append(timed(run_model, scenario, r))
+    return min(times)
 
 
 def scaling(scenario: Scenario, factors: tuple[float, ...], make, reps: dict[float, int]) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simpolicy.model.draws import scheme_free_key
 from simpolicy.model.model import PolicyModel
 from simpolicy.outcomes import Baseline, summarise
 from simpolicy.scenario.loader import ensure_behaviour
@@ -56,7 +57,7 @@ def counterfactual_key(scenario: Scenario) -> str:
     Schemes on one population (with one behaviour and horizon) share it; executors use it
     to send the runs that share a counterfactual to the process that has it memoised.
     """
-    return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
+    return scheme_free_key(scenario)
 
 
 def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from simpolicy.core import run_model
-from simpolicy.model import screen
+from simpolicy.model import draws, screen
 from simpolicy.model.model import PolicyModel
 from tests.conftest import short
 
@@ -82,3 +82,35 @@ def test_scaling_grant_for_one_purchase_and_for_many_agree():
     np.testing.assert_array_equal(many, one)
     assert (many > 0).any() and (many == 0).any()
     assert (prog.largest_scaling_grants(themes, prices, 0) >= many).all()
+
+
+@pytest.mark.parametrize(("name", "seed"), CASES[:2])
+def test_shared_draws_change_nothing(name, seed):
+    """A run on memoised scheme-free draws equals one that draws them afresh.
+
+    The counterfactual runs between the two, on the same draws: what a run changes (budgets,
+    awareness, capability) must not leak into the next run.
+    """
+    scenario = short(name, 4)
+    draws.forget()
+    fresh = fingerprint(run_model(scenario, seed))
+    run_model(scenario.without_scheme(), seed)
+    assert len(draws._MEMO) == 1  # the counterfactual reused the scheme's draws
+    assert fingerprint(run_model(scenario, seed)) == fresh
+
+
+def test_shared_draws_are_read_only_and_bounded(monkeypatch):
+    """A run cannot write into the shared draws, and the memo forgets the oldest beyond its size."""
+    scenario = short("denmark_copi_proposal", 2)
+    d = draws.draws_for(scenario, 0)
+    before = d.relevance.copy(), d.arrivals[0].u.copy(), d.buyers.awareness.copy()
+    run_model(scenario, 0)
+    assert (d.relevance == before[0]).all() and (d.arrivals[0].u == before[1]).all()
+    assert (d.buyers.awareness == before[2]).all()  # the run raised its own copy
+    with pytest.raises(ValueError, match="read-only"):
+        d.buyers.budget[0] = 1.0
+    monkeypatch.setattr(draws, "MEMO_BYTES", 2 * d.nbytes + 1)
+    draws.forget()
+    for seed in range(5):
+        draws.draws_for(scenario, seed)
+    assert list(seed for _, seed in draws._MEMO) == [3, 4]

@@ -15,10 +15,10 @@ from simpolicy.scenario.schema import Scenario
 from . import lifecycle
 from .agents import Buyer, Supplier
 from .diffusion import Diffusion
+from .draws import draws_for, streams
 from .instruments import competition_multiple
 from .ledger import Ledger
 from .needs import NeedSource
-from .population import draw_buyers, draw_suppliers
 from .programme import Decision, Programme
 from .project import U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
 
@@ -32,17 +32,16 @@ class PolicyModel(mesa.Model):
         super().__init__(seed=seed)
         self.scenario, self.seed, self.behaviour = scenario, seed, scenario.behaviour
         self.months, self.month = scenario.months, 0
-        pop = scenario.population
-        self.theme_names = list(pop.themes)
-        # independent streams: a scheme can never shift the needs or the population
-        s_pop, s_need, s_diff, s_prog, s_aware = np.random.SeedSequence(seed).spawn(5)
-        rng_pop = np.random.default_rng(s_pop)
+        self.theme_names = list(scenario.population.themes)
+        # independent streams: a scheme can never shift the needs or the population, so
+        # those are drawn once per population and seed and shared (see draws.py)
+        s_diff, s_prog = streams(seed)[2:4]
         self.rng_diffusion = np.random.default_rng(s_diff)
         self.rng_programme = np.random.default_rng(s_prog)
-        self.buyers = draw_buyers(rng_pop, pop)
-        self.suppliers = draw_suppliers(rng_pop, pop, len(self.theme_names))
-        n_chal = len(self.theme_names) * self.behaviour.challenges_per_theme
-        self.relevance = rng_pop.random((self.buyers.n, n_chal)) < self.behaviour.relevance_share
+        self.draws = draws_for(scenario, seed)
+        self.buyers = self.draws.fresh_buyers()
+        self.suppliers = self.draws.suppliers
+        self.relevance = self.draws.relevance
         self.suppliers_by_theme = [np.flatnonzero(self.suppliers.theme == t)
                                    for t in range(len(self.theme_names))]
         # a buyer's needs cost dev_cost_eur at the reference budget and scale with its
@@ -54,11 +53,11 @@ class PolicyModel(mesa.Model):
         self.programme = Programme(self)
         self.ledger = Ledger(self)
         self.diffusion = Diffusion(self)
-        self.needs = NeedSource(self, np.random.default_rng(s_need))
+        self.needs = NeedSource(self, self.draws)
         self.market_products: dict[int, Solution] = {}
         self.projects: list[Project] = []
         self.active: list[Project] = []
-        self._aware_draws = np.random.default_rng(s_aware).random((self.buyers.n, 9))
+        self._aware_draws = self.draws.aware
         centre = scenario.scheme.competence_centre
         # buyers the competence centre works with (advice, templates, process support)
         self.advised = self._aware_draws[:, 8] < (centre.reach if centre else 0.0)
@@ -67,7 +66,7 @@ class PolicyModel(mesa.Model):
         b = self.behaviour
         relief = np.where(self.advised, b.advice_risk_relief, 0.0)
         self.risk_weight = 1 + b.risk_aversion * (1 - self.buyers.risk_tolerance) * (1 - relief)
-        self.needs.seed_stock(rng_pop)
+        self.needs.seed_stock()
         # all agents exist now; Mesa 3.3 keeps a per-model id counter in a class-level dict
         # that would keep every finished model alive (mesa#3179), so drop ours
         getattr(mesa.Agent, "_ids", {}).pop(self, None)

@@ -12,47 +12,37 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtri
 
 from . import screen
+from .draws import ATTRS, Draws, normal_deviates
+from .draws import challenges as draw_challenges
 from .project import N_DRAWS, U_BACKGROUND, Need, Solution
 
 if TYPE_CHECKING:
     from .model import PolicyModel
 
-ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
 JOINT_ID_BASE = 10_000_000  # joint processes and competitions draw ids from another range
-STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
-STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
 
 
 class NeedSource:
     """Generates needs and knows what solving them costs."""
 
-    def __init__(self, model: PolicyModel, rng: np.random.Generator):
-        self.model, self.rng = model, rng
-        b, pop = model.behaviour, model.scenario.population
-        # larger buyers have more to renew: needs grow with budget, less than in proportion
-        size = np.clip((model.buyers.budget / b.reference_budget_eur) ** 0.4, 0.05, 5)
-        self.rate = b.need_rate_per_year / 12 * size
-        w = np.array([pop.themes[t] for t in model.theme_names], dtype=float)
-        self.theme_p = w / w.sum()
-        self.theme_cum = np.cumsum(self.theme_p)
+    def __init__(self, model: PolicyModel, draws: Draws):
+        self.model, self.draws = model, draws
+        self.rate, self.theme_p, self.theme_cum = draws.rate, draws.theme_p, draws.theme_cum
         self.next_id = 0
         self.next_joint = JOINT_ID_BASE
 
     def arrive(self) -> list[Need]:
-        """This month's new needs that may lead somewhere (their draws made in one block).
+        """This month's new needs that may lead somewhere (drawn in draws.py).
 
-        Needs are drawn for every buyer at once; those that certainly end on the spot (see
-        screen.py) keep their id but are never built.
+        Needs that certainly end on the spot (see screen.py) keep their id but are never
+        built.
         """
-        rows = np.flatnonzero(self.rng.random(len(self.rate)) < self.rate)
+        a = self.draws.arrivals[self.model.month]
+        rows, u, z, challenges = a.rows, a.u, a.z, a.challenges
         if len(rows) == 0:
             return []
-        u = self.rng.random((len(rows), N_DRAWS + ATTRS))
-        z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
-        challenges = self._challenges(rows, u)
         exists = self._exists(rows, challenges, u)
         keep = ~self._hopeless(rows, u, z, challenges, exists)
         first = self.next_id
@@ -64,25 +54,15 @@ class NeedSource:
              challenge: int | None = None) -> Need:
         """Draws one need (joint processes and competitions use the programme's stream)."""
         u = rng.random((1, N_DRAWS + ATTRS))
-        z = ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
+        z = normal_deviates(u)
         rows = np.array([row])
         challenges = self._challenges(rows, u) if challenge is None else np.array([challenge])
         exists = self._exists(rows, challenges, u)
         return self._build(row, u[0], z[0].tolist(), need_id, int(challenges[0]), bool(exists[0]))
 
     def _challenges(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Each need's theme (by the theme shares) and a challenge in it that concerns its buyer.
-
-        A buyer concerned by none of the theme's challenges may have any of them.
-        """
-        cpt = self.model.behaviour.challenges_per_theme
-        themes = np.searchsorted(self.theme_cum, u[:, 0] * 0.999999)
-        options = self.model.relevance.reshape(len(self.rate), -1, cpt)[rows, themes]
-        count = options.sum(1)
-        options[count == 0] = True
-        count[count == 0] = cpt
-        pick = (u[:, 1] * count).astype(np.int64)  # the pick-th challenge that concerns it
-        return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
+        m = self.model
+        return draw_challenges(m.relevance, self.theme_cum, m.behaviour.challenges_per_theme, rows, u)
 
     def _exists(self, rows: np.ndarray, challenges: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Whether a product exists: on the market, or another buyer's solution to reuse.
@@ -140,17 +120,15 @@ class NeedSource:
             m.market_products[need.challenge] = m.new_solution(need, "market", 0.8, -1)
         return m.market_products[need.challenge]
 
-    def seed_stock(self, rng: np.random.Generator) -> None:
+    def seed_stock(self) -> None:
         """Public solutions that exist before the horizon (most innovations are adapted)."""
         m = self.model
-        n_chal = m.relevance.shape[1]
-        for c in np.flatnonzero(rng.random(n_chal) < STOCK_SHARE):
-            users = m.relevance[:, c] & (rng.random(m.buyers.n) < STOCK_USERS)
-            sol = Solution(len(m.diffusion.solutions), int(c),
-                           int(c // m.behaviour.challenges_per_theme), 0.6 + 0.4 * rng.random(),
+        for st in self.draws.stock:
+            sol = Solution(len(m.diffusion.solutions), st.challenge,
+                           st.challenge // m.behaviour.challenges_per_theme, st.quality,
                            m.behaviour.dev_cost_eur * m.behaviour.purchase_cost_multiple,
-                           "stock", -1, -1, set(np.flatnonzero(users).tolist()))
-            m.diffusion.add(sol, initial=users)
+                           "stock", -1, -1, set(np.flatnonzero(st.users).tolist()))
+            m.diffusion.add(sol, initial=st.users)
 
     def followers(self, need: Need, k: int, existing: list[int]) -> list[int]:
         """Buyers named in a tender as followers: others concerned by the same challenge."""

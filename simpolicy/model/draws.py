@@ -1,0 +1,198 @@
+"""What a run draws before any scheme acts: its population and the needs that arrive.
+
+Both come from random streams that no scheme touches (see model.py), so a scheme, its
+counterfactual and every edit of it in a what-if draw exactly the same buyers, suppliers
+and needs. They are drawn once per population (with behaviour and horizon) and seed in a
+process, kept read-only, and shared: a what-if that edits the scheme then pays only for
+what the scheme changes. Reusing them gives the same results as drawing them again
+(``tests/test_model_speedups.py``).
+
+The needs' arrival is drawn month by month in the stream's order, so the random numbers
+are the ones a month-by-month draw would give; what can be computed from them alone (a
+need's challenge, its normal deviates) is computed once for the whole horizon.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+from scipy.special import ndtri
+
+from simpolicy.scenario.schema import Scenario
+
+from .population import Buyers, Suppliers, draw_buyers, draw_suppliers
+from .project import N_DRAWS
+
+ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
+STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
+STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
+MEMO_BYTES = 96 * 2**20  # draws kept per process: 60 seeds of a national population (1.6 MB each)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """One month's needs as drawn, before any buyer weighs them (arrays, one row per need)."""
+
+    rows: np.ndarray  # the buyer of each need
+    u: np.ndarray  # its uniforms: ATTRS that make it, then N_DRAWS it carries
+    z: np.ndarray  # normal deviates for its cost and value
+    challenges: np.ndarray
+
+
+@dataclass(frozen=True)
+class StockSolution:
+    """A public solution that exists before the horizon, and who already uses it."""
+
+    challenge: int
+    quality: float
+    users: np.ndarray  # bool per buyer
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Everything a run draws that no scheme can change (shared read-only between runs)."""
+
+    buyers: Buyers  # a template: each run takes ``fresh_buyers()`` with its own budgets
+    suppliers: Suppliers
+    relevance: np.ndarray  # buyer x challenge: which challenges concern which buyer
+    aware: np.ndarray  # buyer x 9 uniforms for awareness of money and the competence centre
+    stock: tuple[StockSolution, ...]
+    rate: np.ndarray  # each buyer's monthly chance of a new need
+    theme_p: np.ndarray  # the population's theme shares
+    theme_cum: np.ndarray  # and cumulated
+    arrivals: tuple[Arrivals, ...]  # one per month of the horizon
+
+    def fresh_buyers(self) -> Buyers:
+        """The buyers with this run's own copy of what a run changes.
+
+        Budgets are spent, and the competence centre raises awareness and capability; the
+        other columns stay read-only, so a run that changed one would fail loudly instead of
+        leaking into the next run.
+        """
+        b = self.buyers
+        return replace(b, budget_left=None, awareness=b.awareness.copy(), capability=b.capability.copy())
+
+    @cached_property
+    def nbytes(self) -> int:
+        arrays = [self.relevance, self.aware, *(a.u for a in self.arrivals)]
+        return sum(a.nbytes for a in arrays) + sum(s.users.nbytes for s in self.stock)
+
+
+def scheme_free_key(scenario: Scenario) -> str:
+    """What a run depends on besides its scheme: the scenario without it, names left out."""
+    return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
+
+
+_MEMO: OrderedDict[tuple[str, int], Draws] = OrderedDict()
+
+
+def draws_for(scenario: Scenario, seed: int) -> Draws:
+    """The scheme-free draws of a scenario and seed, memoised (least recently used kept)."""
+    key = (scheme_free_key(scenario), int(seed))
+    hit = _MEMO.get(key)
+    if hit is not None:
+        _MEMO.move_to_end(key)
+        return hit
+    d = _MEMO[key] = draw(scenario, seed)
+    while len(_MEMO) > 1 and sum(x.nbytes for x in _MEMO.values()) > MEMO_BYTES:
+        _MEMO.popitem(last=False)
+    return d
+
+
+def forget() -> None:
+    """Empties the memo (benchmarks time cold runs with it)."""
+    _MEMO.clear()
+
+
+def streams(seed: int) -> list[np.random.SeedSequence]:
+    """The run's independent streams: population, needs, diffusion, programme, awareness."""
+    return np.random.SeedSequence(seed).spawn(5)
+
+
+def draw(scenario: Scenario, seed: int) -> Draws:
+    """Draws the population, the stock of solutions and every month's needs."""
+    s_pop, s_need, _s_diff, _s_prog, s_aware = streams(seed)
+    pop, b = scenario.population, scenario.behaviour
+    themes = list(pop.themes)
+    rng_pop = np.random.default_rng(s_pop)
+    buyers = draw_buyers(rng_pop, pop)
+    suppliers = draw_suppliers(rng_pop, pop, len(themes))
+    n_chal = len(themes) * b.challenges_per_theme
+    relevance = rng_pop.random((buyers.n, n_chal)) < b.relevance_share
+    aware = np.random.default_rng(s_aware).random((buyers.n, 9))
+    stock = _stock(rng_pop, relevance)
+    # larger buyers have more to renew: needs grow with budget, less than in proportion
+    size = np.clip((buyers.budget / b.reference_budget_eur) ** 0.4, 0.05, 5)
+    rate = b.need_rate_per_year / 12 * size
+    w = np.array([pop.themes[t] for t in themes], dtype=float)
+    theme_p = w / w.sum()
+    theme_cum = np.cumsum(theme_p)
+    arrivals = _arrivals(np.random.default_rng(s_need), rate, scenario.months, relevance,
+                         theme_cum, b.challenges_per_theme)
+    d = Draws(buyers, suppliers, relevance, aware, stock, rate, theme_p, theme_cum, arrivals)
+    _freeze(d)
+    return d
+
+
+def _stock(rng: np.random.Generator, relevance: np.ndarray) -> tuple[StockSolution, ...]:
+    """Public solutions that exist before the horizon (most innovations are adapted)."""
+    n, n_chal = relevance.shape
+    out = []
+    for c in np.flatnonzero(rng.random(n_chal) < STOCK_SHARE):
+        users = relevance[:, c] & (rng.random(n) < STOCK_USERS)
+        out.append(StockSolution(int(c), 0.6 + 0.4 * rng.random(), users))
+    return tuple(out)
+
+
+def _arrivals(rng: np.random.Generator, rate: np.ndarray, months: int, relevance: np.ndarray,
+              theme_cum: np.ndarray, cpt: int) -> tuple[Arrivals, ...]:
+    """Every month's needs: who has one (each buyer at its rate), and the need's uniforms."""
+    if months <= 0:
+        return ()
+    rows, u = [], []
+    for _ in range(months):
+        r = np.flatnonzero(rng.random(len(rate)) < rate)
+        rows.append(r)
+        u.append(rng.random((len(r), N_DRAWS + ATTRS)) if len(r) else np.empty((0, N_DRAWS + ATTRS)))
+    counts = [len(r) for r in rows]
+    all_rows, all_u = np.concatenate(rows), np.concatenate(u)
+    z = normal_deviates(all_u)
+    chal = challenges(relevance, theme_cum, cpt, all_rows, all_u)
+    cuts = np.cumsum(counts)[:-1]
+    return tuple(Arrivals(*parts) for parts in zip(np.split(all_rows, cuts), np.split(all_u, cuts),
+                                                   np.split(z, cuts), np.split(chal, cuts), strict=True))
+
+
+def normal_deviates(u: np.ndarray) -> np.ndarray:
+    """A need's cost and value deviates from its uniforms 2 and 3."""
+    return ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
+
+
+def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.ndarray,
+               u: np.ndarray) -> np.ndarray:
+    """Each need's theme (by the theme shares) and a challenge in it that concerns its buyer.
+
+    A buyer concerned by none of the theme's challenges may have any of them.
+    """
+    themes = np.searchsorted(theme_cum, u[:, 0] * 0.999999)
+    options = relevance.reshape(relevance.shape[0], -1, cpt)[rows, themes]
+    count = options.sum(1)
+    options[count == 0] = True
+    count[count == 0] = cpt
+    pick = (u[:, 1] * count).astype(np.int64)  # the pick-th challenge that concerns it
+    return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
+
+
+def _freeze(d: Draws) -> None:
+    """Makes every shared array read-only: a run that wrote into one would leak into the next."""
+    arrays = [d.relevance, d.aware, d.rate, d.theme_p, d.theme_cum, *vars(d.suppliers).values(),
+              *(v for k, v in vars(d.buyers).items() if k != "budget_left"),
+              *(s.users for s in d.stock)]
+    for a in d.arrivals:
+        arrays += [a.rows, a.u, a.z, a.challenges]
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
