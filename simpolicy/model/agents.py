@@ -25,11 +25,11 @@ class Buyer(mesa.Agent):
 
     @property
     def annual_budget(self) -> float:
-        return float(self.model.buyers.budget[self.row])
+        return self.model.annual_budgets[self.row]
 
     @property
     def small(self) -> bool:
-        return bool(self.model.buyers.small[self.row])
+        return self.model.smalls[self.row]
 
     @property
     def capability(self) -> float:
@@ -60,8 +60,8 @@ class Buyer(mesa.Agent):
         buyer the competence centre advises knows the process and sees less risk.
         """
         b = self.model.behaviour
-        risk = self.model.risk_weight[self.row]
-        commit = b.multi_year_penalty_small * years if self.small else 0.0
+        risk = self.model.risk_weights[self.row]
+        commit = b.multi_year_penalty_small * years if self.model.smalls[self.row] else 0.0
         return self.perceived_success(need) * need.value - own_cost * (risk + commit)
 
     def can_afford(self, amount: float) -> bool:

@@ -66,6 +66,12 @@ class PolicyModel(mesa.Model):
         b = self.behaviour
         relief = np.where(self.advised, b.advice_risk_relief, 0.0)
         self.risk_weight = 1 + b.risk_aversion * (1 - self.buyers.risk_tolerance) * (1 - relief)
+        # what never changes in a run, as Python floats for the one-need-at-a-time path
+        # (reading a numpy array element costs several times more)
+        self.annual_budgets = self.buyers.budget.tolist()
+        self.risk_weights = self.risk_weight.tolist()
+        self.smalls = self.buyers.small.tolist()
+        self.scales = self.size_scales.tolist()
         self.needs.seed_stock()
         # all agents exist now; Mesa 3.3 keeps a per-model id counter in a class-level dict
         # that would keep every finished model alive (mesa#3179), so drop ours
@@ -259,7 +265,7 @@ class PolicyModel(mesa.Model):
         """A buyer buys a proven solution if this year's budget (and any grant) allows."""
         if self.diffusion.uses(sol.id, row):
             return False
-        price = sol.unit_cost * self.size_scale(row)
+        price = sol.unit_cost * self.scales[row]
         buyer = self.buyer_agents[row]
         st, grant = self.programme.diffusion_grant(sol.theme, price, self.month)
         own = price - grant
@@ -289,4 +295,4 @@ class PolicyModel(mesa.Model):
 
     def size_scale(self, row: int) -> float:
         """How a buyer's project sizes scale with its budget (larger buyers, larger needs)."""
-        return float(self.size_scales[row])
+        return self.scales[row]

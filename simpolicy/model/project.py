@@ -33,11 +33,11 @@ class Need:
     market_exists: bool
     u: np.ndarray
     background: float = 0.0  # share of its costs paid by money that exists without the scheme
+    # existing products skip development (market dialogue finds them); fixed on arrival
+    route: str = "development"
 
-    @property
-    def route(self) -> str:
-        """Existing products skip development (market dialogue finds them)."""
-        return "existing" if self.market_exists else "development"
+    def __post_init__(self):
+        self.route = "existing" if self.market_exists else "development"
 
 
 @dataclass(eq=False, slots=True)
