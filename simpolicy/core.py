@@ -8,11 +8,11 @@ come from common random numbers.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from simpolicy.memo import Memo
 from simpolicy.model.draws import scheme_free_key
 from simpolicy.model.model import PolicyModel
 from simpolicy.outcomes import Baseline, summarise
@@ -47,8 +47,7 @@ class Counterfactual:
     adopters: tuple[int, ...]
 
 
-_COUNTERFACTUALS: OrderedDict[tuple[str, int], Counterfactual] = OrderedDict()
-_CACHE_SIZE = 256
+_COUNTERFACTUALS: Memo[Counterfactual] = Memo(256)  # (counterfactual key, seed) -> outcomes
 
 
 def counterfactual_key(scenario: Scenario) -> str:
@@ -67,16 +66,8 @@ def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:
     that edits the scheme (or a sweep over scheme parameters) need not rerun it. The result
     is the same as running it again (runs are deterministic); only time is saved.
     """
-    key = (counterfactual_key(scenario), seed)
-    if key in _COUNTERFACTUALS:
-        _COUNTERFACTUALS.move_to_end(key)
-        return _COUNTERFACTUALS[key]
-    model = run_model(scenario.without_scheme(), seed)
-    cf = _record(model)
-    _COUNTERFACTUALS[key] = cf
-    while len(_COUNTERFACTUALS) > _CACHE_SIZE:
-        _COUNTERFACTUALS.popitem(last=False)
-    return cf
+    return _COUNTERFACTUALS.get((counterfactual_key(scenario), seed),
+                                lambda: _record(run_model(scenario.without_scheme(), seed)))
 
 
 def _record(model: PolicyModel) -> Counterfactual:

@@ -13,6 +13,7 @@ import pytest
 from simpolicy.core import run_model
 from simpolicy.model import draws, screen
 from simpolicy.model.model import PolicyModel
+from simpolicy.scenario.loader import with_sets
 from tests.conftest import short
 
 
@@ -109,8 +110,20 @@ def test_shared_draws_are_read_only_and_bounded(monkeypatch):
     assert (d.buyers.awareness == before[2]).all()  # the run raised its own copy
     with pytest.raises(ValueError, match="read-only"):
         d.buyers.budget[0] = 1.0
-    monkeypatch.setattr(draws, "MEMO_BYTES", 2 * d.nbytes + 1)
+    monkeypatch.setattr(draws._MEMO, "limit", 2 * d.nbytes + 1)
     draws.forget()
     for seed in range(5):
         draws.draws_for(scenario, seed)
-    assert list(seed for _, seed in draws._MEMO) == [3, 4]
+    assert [seed for _, seed in draws._MEMO.keys()] == [3, 4]
+
+
+def test_draws_are_shared_exactly_when_their_inputs_agree():
+    """How buyers decide does not change the draws; how many challenges concern them does."""
+    scenario = short("denmark_copi_proposal", 2)
+    draws.forget()
+    d = draws.draws_for(scenario, 0)
+    assert draws.draws_for(with_sets(scenario, {"behaviour.risk_aversion": 2.5}), 0) is d
+    assert draws.draws_for(scenario.without_scheme(), 0) is d
+    other = draws.draws_for(with_sets(scenario, {"behaviour.relevance_share": 0.5}), 0)
+    assert other is not d and other.relevance.mean() > d.relevance.mean()
+    assert draws.draws_for(scenario, 1) is not d

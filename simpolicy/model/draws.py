@@ -14,14 +14,14 @@ need's challenge, its normal deviates) is computed once for the whole horizon.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 from scipy.special import ndtri
 
-from simpolicy.scenario.schema import Scenario
+from simpolicy.memo import Memo
+from simpolicy.scenario.schema import Population, Scenario
 
 from .population import Buyers, Suppliers, draw_buyers, draw_suppliers
 from .project import N_DRAWS
@@ -29,7 +29,7 @@ from .project import N_DRAWS
 ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
-MEMO_BYTES = 96 * 2**20  # draws kept per process: 60 seeds of a national population (1.6 MB each)
+MEMO_BYTES = 32 * 2**20  # draws kept per process: 20 seeds of a national population (1.6 MB each)
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,17 @@ class Draws:
 
     @cached_property
     def nbytes(self) -> int:
-        arrays = [self.relevance, self.aware, *(a.u for a in self.arrivals)]
-        return sum(a.nbytes for a in arrays) + sum(s.users.nbytes for s in self.stock)
+        """Bytes held in arrays (what bounds the memo)."""
+        return sum(a.nbytes for a in self.arrays())
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every array the draws hold."""
+        out = [self.relevance, self.aware, self.rate, self.theme_p, self.theme_cum,
+               *vars(self.suppliers).values(), *vars(self.buyers).values(),
+               *(s.users for s in self.stock)]
+        for a in self.arrivals:
+            out += [a.rows, a.u, a.z, a.challenges]
+        return [a for a in out if isinstance(a, np.ndarray)]
 
 
 def scheme_free_key(scenario: Scenario) -> str:
@@ -86,20 +95,39 @@ def scheme_free_key(scenario: Scenario) -> str:
     return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
 
 
-_MEMO: OrderedDict[tuple[str, int], Draws] = OrderedDict()
+@dataclass(frozen=True)
+class DrawSpec:
+    """Everything the draws depend on, and nothing else: ``draw`` can read only this.
+
+    Narrower than the scenario without its scheme, so that a sweep over how buyers decide
+    (risk aversion, say) shares the draws too. A new input to the draws must be added here,
+    or ``draw`` cannot see it.
+    """
+
+    population: Population
+    challenges_per_theme: int
+    relevance_share: float
+    reference_budget_eur: float
+    need_rate_per_year: float
+    months: int
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> DrawSpec:
+        b = scenario.behaviour
+        return cls(scenario.population, b.challenges_per_theme, b.relevance_share,
+                   b.reference_budget_eur, b.need_rate_per_year, scenario.months)
+
+    def key(self) -> str:
+        return self.population.model_dump_json() + repr(tuple(vars(self).values())[1:])
+
+
+_MEMO: Memo[Draws] = Memo(MEMO_BYTES, size=lambda d: d.nbytes)
 
 
 def draws_for(scenario: Scenario, seed: int) -> Draws:
     """The scheme-free draws of a scenario and seed, memoised (least recently used kept)."""
-    key = (scheme_free_key(scenario), int(seed))
-    hit = _MEMO.get(key)
-    if hit is not None:
-        _MEMO.move_to_end(key)
-        return hit
-    d = _MEMO[key] = draw(scenario, seed)
-    while len(_MEMO) > 1 and sum(x.nbytes for x in _MEMO.values()) > MEMO_BYTES:
-        _MEMO.popitem(last=False)
-    return d
+    spec = DrawSpec.of(scenario)
+    return _MEMO.get((spec.key(), int(seed)), lambda: draw(spec, seed))
 
 
 def forget() -> None:
@@ -112,26 +140,26 @@ def streams(seed: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(5)
 
 
-def draw(scenario: Scenario, seed: int) -> Draws:
+def draw(spec: DrawSpec, seed: int) -> Draws:
     """Draws the population, the stock of solutions and every month's needs."""
     s_pop, s_need, _s_diff, _s_prog, s_aware = streams(seed)
-    pop, b = scenario.population, scenario.behaviour
+    pop = spec.population
     themes = list(pop.themes)
     rng_pop = np.random.default_rng(s_pop)
     buyers = draw_buyers(rng_pop, pop)
     suppliers = draw_suppliers(rng_pop, pop, len(themes))
-    n_chal = len(themes) * b.challenges_per_theme
-    relevance = rng_pop.random((buyers.n, n_chal)) < b.relevance_share
+    n_chal = len(themes) * spec.challenges_per_theme
+    relevance = rng_pop.random((buyers.n, n_chal)) < spec.relevance_share
     aware = np.random.default_rng(s_aware).random((buyers.n, 9))
     stock = _stock(rng_pop, relevance)
     # larger buyers have more to renew: needs grow with budget, less than in proportion
-    size = np.clip((buyers.budget / b.reference_budget_eur) ** 0.4, 0.05, 5)
-    rate = b.need_rate_per_year / 12 * size
+    size = np.clip((buyers.budget / spec.reference_budget_eur) ** 0.4, 0.05, 5)
+    rate = spec.need_rate_per_year / 12 * size
     w = np.array([pop.themes[t] for t in themes], dtype=float)
     theme_p = w / w.sum()
     theme_cum = np.cumsum(theme_p)
-    arrivals = _arrivals(np.random.default_rng(s_need), rate, scenario.months, relevance,
-                         theme_cum, b.challenges_per_theme)
+    arrivals = _arrivals(np.random.default_rng(s_need), rate, spec.months, relevance,
+                         theme_cum, spec.challenges_per_theme)
     d = Draws(buyers, suppliers, relevance, aware, stock, rate, theme_p, theme_cum, arrivals)
     _freeze(d)
     return d
@@ -188,11 +216,6 @@ def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.
 
 def _freeze(d: Draws) -> None:
     """Makes every shared array read-only: a run that wrote into one would leak into the next."""
-    arrays = [d.relevance, d.aware, d.rate, d.theme_p, d.theme_cum, *vars(d.suppliers).values(),
-              *(v for k, v in vars(d.buyers).items() if k != "budget_left"),
-              *(s.users for s in d.stock)]
-    for a in d.arrivals:
-        arrays += [a.rows, a.u, a.z, a.challenges]
-    for a in arrays:
-        if isinstance(a, np.ndarray):
+    for a in d.arrays():
+        if a is not d.buyers.budget_left:  # unused: each run makes its own (fresh_buyers)
             a.flags.writeable = False

@@ -34,7 +34,7 @@ class Need:
     u: np.ndarray
     background: float = 0.0  # share of its costs paid by money that exists without the scheme
     # existing products skip development (market dialogue finds them); fixed on arrival
-    route: str = "development"
+    route: str = field(init=False, default="development")
 
     def __post_init__(self):
         self.route = "existing" if self.market_exists else "development"
