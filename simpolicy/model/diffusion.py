@@ -53,6 +53,7 @@ class Diffusion:
         old = getattr(self, "_capacity", 0)
         fields = {  # name: (shape of one solution's entry, dtype)
             "rel": ((self.n_types,), np.int64), "ad": ((self.n_types,), np.int64),
+            "_rel1": ((self.n_types,), np.int64), "_n": ((), np.int64),
             "_adopted": ((m.buyers.n,), bool), "quality": ((), float), "unit_cost": ((), float),
             "theme": ((), np.int64), "live": ((), bool), "_start": ((), np.int64)}
         for name, (shape, dtype) in fields.items():
@@ -71,6 +72,8 @@ class Diffusion:
         c = sol.challenge
         self._start[n] = self._chal_start[c]
         self.rel[n] = self._rel_by_challenge[c]
+        self._rel1[n] = np.maximum(self.rel[n], 1)  # what never changes, computed once
+        self._n[n] = self.rel[n].sum()
         if initial is not None:
             self._adopted[n] = initial
             m = self.model
@@ -109,9 +112,8 @@ class Diffusion:
             return
         m, b = self.model, self.model.behaviour
         idx = np.flatnonzero(self.live)
-        rel, ad = self.rel[idx], self.ad[idx]
-        n = rel.sum(1)
-        share_type = ad / np.maximum(rel, 1)
+        ad, n = self.ad[idx], self._n[idx]
+        share_type = ad / self._rel1[idx]
         share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
         peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
         aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
@@ -168,6 +170,9 @@ def distinct_positions(rng: np.random.Generator, seg: np.ndarray, size: np.ndarr
     """
     pos = (rng.random(len(seg)) * size).astype(np.int64)
     span = int(size.max()) + 1
+    keys = np.sort(seg * span + pos)
+    if not (keys[1:] == keys[:-1]).any():
+        return pos  # no repeat (the usual case): what the first pass below would find
     while True:
         _, first = np.unique(seg * span + pos, return_index=True)
         again = np.ones(len(pos), dtype=bool)
