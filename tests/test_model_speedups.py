@@ -127,3 +127,31 @@ def test_draws_are_shared_exactly_when_their_inputs_agree():
     other = draws.draws_for(with_sets(scenario, {"behaviour.relevance_share": 0.5}), 0)
     assert other is not d and other.relevance.mean() > d.relevance.mean()
     assert draws.draws_for(scenario, 1) is not d
+
+
+def test_a_run_pauses_the_cyclic_collector_and_restores_it(monkeypatch):
+    """The collector is off while a model steps and back as it was afterwards, also on errors."""
+    import gc
+
+    from simpolicy import core
+
+    seen = []
+    monkeypatch.setattr(PolicyModel, "step", lambda self: seen.append(gc.isenabled()))
+    scenario = short("denmark_copi_proposal", 1)
+    assert gc.isenabled()
+    core.run_model(scenario, 0)
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()
+    try:
+        core.run_model(scenario, 0)
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
+
+    def boom(self):
+        raise RuntimeError("a failing step")
+
+    monkeypatch.setattr(PolicyModel, "step", boom)
+    with pytest.raises(RuntimeError):
+        core.run_model(scenario, 0)
+    assert gc.isenabled()
