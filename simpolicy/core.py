@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simpolicy.memo import Memo
-from simpolicy.model.draws import scheme_free_key
 from simpolicy.model.model import PolicyModel
 from simpolicy.outcomes import Baseline, summarise
 from simpolicy.scenario.loader import ensure_behaviour
@@ -79,7 +78,7 @@ def counterfactual_key(scenario: Scenario) -> str:
     Schemes on one population (with one behaviour and horizon) share it; executors use it
     to send the runs that share a counterfactual to the process that has it memoised.
     """
-    return scheme_free_key(scenario)
+    return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
 
 
 def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:

@@ -90,11 +90,6 @@ class Draws:
         return [a for a in out if isinstance(a, np.ndarray)]
 
 
-def scheme_free_key(scenario: Scenario) -> str:
-    """What a run depends on besides its scheme: the scenario without it, names left out."""
-    return scenario.without_scheme().model_dump_json(exclude={"name", "description", "source"})
-
-
 @dataclass(frozen=True)
 class DrawSpec:
     """Everything the draws depend on, and nothing else: ``draw`` can read only this.
