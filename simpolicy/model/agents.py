@@ -61,7 +61,7 @@ class Buyer(mesa.Agent):
         """
         b = self.model.behaviour
         risk = self.model.risk_weights[self.row]
-        commit = b.multi_year_penalty_small * years if self.model.smalls[self.row] else 0.0
+        commit = b.multi_year_penalty_small * years if self.small else 0.0
         return self.perceived_success(need) * need.value - own_cost * (risk + commit)
 
     def can_afford(self, amount: float) -> bool:

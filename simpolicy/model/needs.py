@@ -29,7 +29,6 @@ class NeedSource:
 
     def __init__(self, model: PolicyModel, draws: Draws):
         self.model, self.draws = model, draws
-        self.rate, self.theme_p, self.theme_cum = draws.rate, draws.theme_p, draws.theme_cum
         self.next_id = 0
         self.next_joint = JOINT_ID_BASE
 
@@ -62,7 +61,7 @@ class NeedSource:
 
     def _challenges(self, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
         m = self.model
-        return draw_challenges(m.relevance, self.theme_cum, m.behaviour.challenges_per_theme, rows, u)
+        return draw_challenges(m.relevance, self.draws.theme_cum, m.behaviour.challenges_per_theme, rows, u)
 
     def _exists(self, rows: np.ndarray, challenges: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Whether a product exists: on the market, or another buyer's solution to reuse.
@@ -155,7 +154,7 @@ class NeedSource:
         m = self.model
         for st in m.programme.due_processes("joint_process"):
             rng = m.rng_programme
-            theme = int(rng.choice(len(self.theme_p), p=self.theme_p))
+            theme = int(rng.choice(len(self.draws.theme_p), p=self.draws.theme_p))
             cpt = m.behaviour.challenges_per_theme
             challenge = theme * cpt + int(rng.integers(cpt))
             concerned = self.interested(challenge)

@@ -187,12 +187,7 @@ class Programme(mesa.Agent):
         free only falls within a month, so an instrument short of it now stays short.
         """
         best = np.zeros(len(prices))
-        for st, covered in self._scaling:
-            if not st.active(month):
-                continue
-            amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
-            ok = (covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
-                  & (st.available(month) >= amount))
+        for amount, ok in self._scaling_offers(themes, prices, month):
             best = np.where(ok, np.maximum(best, amount), best)
         return best
 
@@ -200,15 +195,24 @@ class Programme(mesa.Agent):
         """`diffusion_grant` for many purchases at once (the amounts; 0 where none applies)."""
         amounts = np.zeros(len(prices))
         done = np.zeros(len(prices), dtype=bool)
+        for amount, ok in self._scaling_offers(themes, prices, month):
+            ok &= ~done  # the first instrument that offers is the one that pays
+            amounts[ok] = amount[ok]
+            done |= ok
+        return amounts
+
+    def _scaling_offers(self, themes: np.ndarray, prices: np.ndarray, month: int):
+        """Per open scaling instrument, in order: its grant on each price and where it offers it.
+
+        The rule of ``diffusion_grant`` as arrays: the theme is covered, the grant reaches the
+        minimum, and the money left holds it.
+        """
         for st, covered in self._scaling:
             if not st.active(month):
                 continue
             amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
-            ok = (~done & covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
-                  & (st.available(month) >= amount))
-            amounts[ok] = amount[ok]
-            done |= ok
-        return amounts
+            yield amount, (covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
+                           & (st.available(month) >= amount))
 
     @property
     def scales(self) -> bool:
