@@ -36,14 +36,8 @@ class Diffusion:
         self.model = model
         self.n_types = len(model.buyers.types)
         self.solutions: list[Solution] = []
-        # who a challenge concerns never changes: its buyers (rows, end to end by challenge)
-        # and how many of each type, looked up when a solution for it appears
-        chal, rows = np.nonzero(model.relevance.T)
-        self._rows = rows.astype(np.int64)
-        self._chal_start = np.searchsorted(chal, np.arange(model.relevance.shape[1]))
-        types = model.buyers.type_idx
-        self._rel_by_challenge = np.stack([model.relevance[types == t].sum(0) for t in range(self.n_types)],
-                                          axis=1).astype(np.int64)
+        # who a challenge concerns never changes (see Draws.concerned)
+        self._rows, self._chal_start, self._rel_by_challenge = model.draws.concerned
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         self._allocate(64)
 

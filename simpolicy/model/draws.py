@@ -29,7 +29,7 @@ from .project import N_DRAWS
 ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
-MEMO_BYTES = 32 * 2**20  # draws kept per process: 20 seeds of a national population (1.6 MB each)
+MEMO_BYTES = 32 * 2**20  # draws kept per process: 14 seeds of a national population (2.2 MB each)
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,20 @@ class Draws:
         return replace(b, budget_left=None, awareness=b.awareness.copy(), capability=b.capability.copy())
 
     @cached_property
+    def concerned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Who each challenge concerns: buyer rows end to end by challenge, where each
+        challenge's rows start, and how many buyers of each type it concerns (challenge x type).
+
+        It never changes, so diffusion looks it up when a solution appears; made once here.
+        """
+        chal, rows = np.nonzero(self.relevance.T)
+        start = np.searchsorted(chal, np.arange(self.relevance.shape[1]))
+        types = self.buyers.type_idx
+        by_type = np.stack([self.relevance[types == t].sum(0) for t in range(len(self.buyers.types))],
+                           axis=1).astype(np.int64)
+        return rows.astype(np.int64), start, by_type
+
+    @cached_property
     def nbytes(self) -> int:
         """Bytes held in arrays (what bounds the memo)."""
         return sum(a.nbytes for a in self.arrays())
@@ -84,7 +98,7 @@ class Draws:
         """Every array the draws hold."""
         out = [self.relevance, self.aware, self.rate, self.theme_p, self.theme_cum,
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
-               *(s.users for s in self.stock)]
+               *(s.users for s in self.stock), *self.concerned]
         for a in self.arrivals:
             out += [a.rows, a.u, a.z, a.challenges]
         return [a for a in out if isinstance(a, np.ndarray)]
