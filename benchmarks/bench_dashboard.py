@@ -132,25 +132,32 @@ def job_seconds(progress: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def compute_reference(reps: int, budget: float = 960_000) -> float:
+def compute_reference(reps: int, workers: int, budget: float = 960_000) -> float:
     """Seconds of pure simulation in a what-if: the edited scheme's runs, one after another.
 
-    Measured in this process right after the browser tries, with each seed's counterfactual
-    memoised first (as in the dashboard's workers). The latency over this time divided by
-    the workers is the dashboard's own overhead (polls, drawings, the browser sharing the
-    cores); unlike the seconds, that ratio does not depend on how busy the machine is.
+    Measured in this process right after the browser tries, each worker's share of the
+    seeds in turn (as the dashboard sends them), with each seed's counterfactual memoised
+    first and the draws shared (as in the dashboard's workers; all 20 seeds at once would
+    not fit the draws memo of one process, which a worker never needs). The latency over
+    this time divided by the workers is the dashboard's own overhead (polls, drawings, the
+    browser sharing the cores); unlike the seconds, that ratio does not depend on how busy
+    the machine is.
     """
     from simpolicy import load_scenario, simulate
     from simpolicy.scenario.loader import with_sets
 
     base = load_scenario(SCHEME)
     edited = with_sets(base, {BUDGET: budget})
-    for seed in range(reps):
-        simulate(base, seed)  # memoises the counterfactual
-    t0 = time.perf_counter()
-    for seed in range(reps):
-        simulate(edited, seed)
-    return time.perf_counter() - t0
+    total = 0.0
+    for slot in range(max(1, workers)):
+        seeds = range(slot, reps, max(1, workers))
+        for seed in seeds:
+            simulate(base, seed)  # memoises the counterfactual and the draws
+        t0 = time.perf_counter()
+        for seed in seeds:
+            simulate(edited, seed)
+        total += time.perf_counter() - t0
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         driver.quit()
         server.stop()
-    reference = compute_reference(args.reps)
+    reference = compute_reference(args.reps, args.workers)
     ideal = reference / max(1, args.workers)
     out = {
         "scheme": SCHEME, "replications": args.reps, "workers": args.workers,
