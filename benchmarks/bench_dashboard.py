@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     results = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     # the page as a user gets it: the default poll interval unless the caller sets one
     env = {"SIMPOLICY_DASH_REPS": str(args.reps), "SIMPOLICY_DASH_YEARS": "",
-           "SIMPOLICY_DASH_POLL_MS": os.environ.get("SIMPOLICY_DASH_POLL_MS", "400")}
+           "SIMPOLICY_DASH_POLL_MS": os.environ.get("SIMPOLICY_DASH_POLL_MS", "250")}
     t_start = time.perf_counter()
     server = testing.start_server(results, env, workers=args.workers)
     server_start = time.perf_counter() - t_start

@@ -39,14 +39,17 @@ class DashboardConfig:
         default_reps: replications preselected on the compare and what-if pages.
         default_years: horizon preselected (None = each scenario's own).
         workers: processes that run simulations in the background (0 = one thread, for tests).
-        poll_ms: how often a page asks a running job for news.
+        poll_ms: how often a page asks a running job for news (only while one runs). A poll
+            costs the server a few milliseconds; the final chart waits for the first poll
+            after the last run, half an interval on average (250 ms: 0.3 s from the job's end
+            to the chart instead of 0.33-0.41 s at 400 ms, bench_dashboard).
     """
 
     results_dir: Path = Path("results")
     default_reps: int = 10
     default_years: float | None = None
     workers: int = 0
-    poll_ms: int = 400
+    poll_ms: int = 250
 
     @classmethod
     def from_env(cls, results_dir: str | Path | None = None, workers: int | None = None) -> DashboardConfig:
@@ -57,5 +60,5 @@ class DashboardConfig:
             default_reps=max(1, min(MAX_REPS, _env_int("SIMPOLICY_DASH_REPS", 10))),
             default_years=_env_float("SIMPOLICY_DASH_YEARS"),
             workers=workers if workers is not None else _env_int("SIMPOLICY_DASH_WORKERS", cpus),
-            poll_ms=max(100, _env_int("SIMPOLICY_DASH_POLL_MS", 400)),
+            poll_ms=max(100, _env_int("SIMPOLICY_DASH_POLL_MS", 250)),
         )
