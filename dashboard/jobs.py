@@ -22,6 +22,7 @@ from collections import OrderedDict
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,17 @@ from simpolicy.scenario.loader import ensure_behaviour
 from simpolicy.scenario.schema import Scenario
 
 RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
+
+
+class JobStatus(NamedTuple):
+    """What a poll needs to know about a job, cheap to get."""
+
+    state: str
+    done: int
+    total: int
+    version: int
+    elapsed: float  # seconds since it started (to its end, once it ended)
+    eta: float | None = None  # seconds until it should end, at the pace of the runs it ran so far
 _ID_KEYS = ("run_id", "scenario", "seed")
 
 
@@ -90,6 +102,7 @@ class _Job:
     meta: dict
     started: float = field(default_factory=time.perf_counter)
     results: dict[int, tuple[dict, pd.DataFrame | None]] = field(default_factory=dict)
+    ran: int = 0  # results that were simulated for this job (not taken from the cache)
     futures: list[Future] = field(default_factory=list)
     state: str = RUNNING
     version: int = 0
@@ -230,13 +243,14 @@ class JobRegistry:
                     self._cache[key] = result
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
-        self._record(job, i, key, result)
+        self._record(job, i, key, result, ran=True)
 
-    def _record(self, job: _Job, i: int, key: tuple, result) -> None:
+    def _record(self, job: _Job, i: int, key: tuple, result, ran: bool = False) -> None:
         with self._lock:
             if job.state != RUNNING:
                 return
             job.results[i] = result
+            job.ran += ran
             job.version += 1
             if len(job.results) == len(job.tasks):
                 job.state, job.finished_at = DONE, time.perf_counter()
@@ -254,14 +268,17 @@ class JobRegistry:
             f.cancel()
         return True
 
-    def status(self, job_id: str) -> tuple[str, int, int, int, float] | None:
-        """(state, done, total, version, elapsed seconds): cheap enough for every poll."""
+    def status(self, job_id: str) -> JobStatus | None:
+        """The job's state, progress and expected end: cheap enough for every poll."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 return None
             end = job.finished_at or time.perf_counter()
-            return job.state, len(job.results), len(job.tasks), job.version, end - job.started
+            elapsed, done, total = end - job.started, len(job.results), len(job.tasks)
+            # the pace of the runs simulated so far (runs from the cache came at once)
+            eta = elapsed / job.ran * (total - done) if job.ran and job.state == RUNNING else None
+            return JobStatus(job.state, done, total, job.version, elapsed, eta)
 
     def snapshot(self, job_id: str) -> Snapshot | None:
         """The job's finished runs as frames (rebuilt only when something new arrived)."""

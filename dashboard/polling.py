@@ -28,11 +28,13 @@ def next_news(job: str | None, status, news: str | None, drawn: str | None,
     finished, or when the last drawing has arrived and ``min_gap`` seconds have passed since
     it was announced: drawing every finished run would keep a core busy with figures that
     the simulations need (on two cores, drawing after every run delayed a national what-if's
-    final chart by about half).
+    final chart by about half). Nor is a drawing announced when the job should end within
+    half the gap (``JobStatus.eta``): the final drawing would replace it at once, and
+    drawing it took the CPU the last runs and the final drawing needed.
     """
     if status is None:
         return True, None
-    state, _done, _total, version, _elapsed = status
+    state, version, eta = status.state, status.version, status.eta
     finished = state != RUNNING
     stamp = f"{job}:{version}"
     last, _, at = (news or "").partition("@")
@@ -40,7 +42,8 @@ def next_news(job: str | None, status, news: str | None, drawn: str | None,
         return finished, None
     now = time.monotonic() if now is None else now
     other_job = news is None or not last.startswith(f"{job}:")
-    settled = drawn == news and now - float(at or 0.0) >= min_gap
+    ends_soon = eta is not None and eta < min_gap / 2
+    settled = drawn == news and now - float(at or 0.0) >= min_gap and not ends_soon
     if finished or other_job or settled:
         return finished, f"{stamp}@{now:.3f}"
     return finished, None  # the last drawing is on its way, or was announced a moment ago
@@ -57,5 +60,5 @@ def register_poll(app, ctx, poll_id: str, job_id: str, news_id: str, drawn_id: s
         finished, stamp = next_news(job, status, news, drawn)
         if status is None:
             return None, True, no_update
-        state, done, total, _version, elapsed = status
-        return progress(done, total, state, elapsed), finished, stamp if stamp else no_update
+        line = progress(status.done, status.total, status.state, status.elapsed)
+        return line, finished, stamp if stamp else no_update

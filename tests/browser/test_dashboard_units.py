@@ -20,7 +20,7 @@ from dashboard.config import MAX_UPLOAD_BYTES, DashboardConfig
 from dashboard.context import AppContext
 from dashboard.data import Catalogue, StudyRefused, StudyStore, decode_upload
 from dashboard.describe import describe_markdown
-from dashboard.jobs import JobRegistry
+from dashboard.jobs import JobRegistry, JobStatus
 from dashboard.polling import next_news
 from dashboard.summaries import key_figures, outcome_table, summarise
 from dashboard.whatif_view import change_table
@@ -105,7 +105,7 @@ def test_a_cancelled_job_stops_and_keeps_what_finished(small):
 
 
 def test_news_waits_for_the_last_drawing_unless_the_job_ended():
-    running = ("running", 1, 4, 3, 0.5)
+    running = JobStatus("running", 1, 4, 3, 0.5)
     assert next_news("j", running, None, None, now=10) == (False, "j:3@10.000")
     # the drawing of j:2 is still on its way
     assert next_news("j", running, "j:2@9.000", "j:1@8.000", now=10) == (False, None)
@@ -114,9 +114,41 @@ def test_news_waits_for_the_last_drawing_unless_the_job_ended():
     assert next_news("j", running, "j:2@9.800", "j:2@9.800", now=10) == (False, None)
     assert next_news("j", running, "j:3@8.000", "j:2@7.000", now=10) == (False, None)  # nothing new
     # finished: the final drawing at once, even right after another one
-    assert next_news("j", ("done", 4, 4, 4, 1.0), "j:2@9.900", "j:1@9.000", now=10) == (True, "j:4@10.000")
+    done = JobStatus("done", 4, 4, 4, 1.0)
+    assert next_news("j", done, "j:2@9.900", "j:1@9.000", now=10) == (True, "j:4@10.000")
     assert next_news("k", running, "j:9@9.990", "j:1@1.000", now=10) == (False, "k:3@10.000")  # another job
     assert next_news("j", None, None, None) == (True, None)
+
+
+def test_no_drawing_is_announced_just_before_the_final_one():
+    """A job that should end within half the gap is left to its final drawing."""
+    drawn = "j:2@7.000"  # drawn, and announced long enough ago
+    soon = JobStatus("running", 3, 4, 3, 3.0, eta=0.9)
+    later = JobStatus("running", 3, 4, 3, 3.0, eta=1.1)
+    assert next_news("j", soon, drawn, drawn, now=10) == (False, None)
+    assert next_news("j", later, drawn, drawn, now=10) == (False, "j:3@10.000")
+    assert next_news("j", JobStatus("running", 3, 4, 3, 3.0), drawn, drawn, now=10) == (False, "j:3@10.000")
+    assert next_news("k", soon, drawn, drawn, now=10) == (False, "k:3@10.000")  # a new job: at once
+    assert next_news("j", soon._replace(state="done", eta=None), drawn, drawn, now=10) == (True, "j:3@10.000")
+
+
+def test_the_expected_end_counts_only_runs_simulated_for_the_job(small):
+    """Runs served from the cache arrive at once; counting them would promise an early end."""
+    jobs = JobRegistry(workers=0)
+    _wait(jobs, jobs.submit({"estonia": small["estonia"]}, [0, 1]))
+    job = jobs.submit(small, [0, 1])  # estonia's two runs come from the cache
+    status = jobs.status(job)
+    assert status.done >= 2 and status.total == 4
+    if status.state == "running" and status.done == 2:
+        assert status.eta is None  # no pace before a run of its own finished
+    paces = []
+    while (status := jobs.status(job)).state == "running":
+        if status.done == 3:  # one run of its own: the other should take as long
+            paces.append(status.eta / status.elapsed)
+        time.sleep(0.005)
+    assert paces and all(p == pytest.approx(1.0) for p in paces)  # 1/3 if cached runs counted
+    assert status.eta is None and jobs.snapshot(job).done == 4
+    jobs.shutdown()
 
 
 def _data_url(text: str) -> str:
