@@ -97,7 +97,26 @@ def test_shared_draws_change_nothing(name, seed):
     fresh = fingerprint(run_model(scenario, seed))
     run_model(scenario.without_scheme(), seed)
     assert len(draws._MEMO) == 1  # the counterfactual reused the scheme's draws
+    assert draws.draws_for(scenario, seed).per_need._memo  # and the needs' tender draws
     assert fingerprint(run_model(scenario, seed)) == fresh
+
+
+def test_kept_tender_draws_are_the_needs_own_stream():
+    """What a need's tender draws is what its own generator gives, kept read-only within a bound."""
+    streams = draws.NeedStreams(seed=3, max_bytes=1500)
+    pick, u_bid, u_rank = streams.tender(42, 300, 40)
+    rng = np.random.default_rng([3, 42, 1])
+    assert (pick == rng.choice(300, 40, replace=False)).all()
+    assert (u_bid == rng.random(40)).all() and (u_rank == rng.random(40)).all()
+    assert streams.tender(42, 300, 40)[1] is u_bid  # kept
+    assert streams.tender(7, 30, 30)[0] is None  # a pool no larger than k: every firm looks
+    named = streams.followers(42, 50, 5)
+    assert (named == np.random.default_rng([3, 42, 2]).choice(50, 5, replace=False)).all()
+    with pytest.raises(ValueError, match="read-only"):
+        u_bid[0] = 0.5
+    # 960 + 480 + 40 bytes kept; a fourth entry would pass the bound and is made afresh
+    assert streams.tender(43, 300, 40)[1] is not streams.tender(43, 300, 40)[1]
+    assert streams._bytes <= streams.max_bytes
 
 
 def test_shared_draws_are_read_only_and_bounded(monkeypatch):

@@ -32,23 +32,24 @@ def visible_market(model: PolicyModel, p: Project) -> float:
 def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     """Runs the development tender; sets contracts and supplier investment. False if no bid."""
     b = model.behaviour
-    rng = np.random.default_rng([model.seed, p.need.id, 1])
     pool = model.suppliers_by_theme[p.need.theme]
     if not model.scenario.population.foreign_suppliers_allowed:
         pool = pool[~model.suppliers.foreign[pool]]
     if len(pool) == 0:
         return False
     k = min(len(pool), b.supplier_candidates)
-    cands = pool[rng.choice(len(pool), k, replace=False)] if len(pool) > k else pool
+    # the need's own draws: which firms look, whether each bids, how the bidders rank
+    pick, u_bid, u_rank = model.draws.per_need.tender(p.need.id, len(pool), k)
+    cands = pool[pick] if pick is not None else pool
     fee = p.costs["development"] / max(1, contracts_wanted)
     market = visible_market(model, p)
     invest = fee * b.supplier_invest_share
     subsidy = supplier_subsidy(p)
     bids = cands[bid_decisions(model, cands, fee, market, contracts_wanted, invest, subsidy,
-                               p.need.complexity, rng.random(len(cands)))]
+                               p.need.complexity, u_bid)]
     if len(bids) == 0:
         return False
-    order = np.argsort(-(model.suppliers.capability[bids] + 0.3 * rng.random(len(bids))))
+    order = np.argsort(-(model.suppliers.capability[bids] + 0.3 * u_rank[:len(bids)]))
     winners = bids[order[:contracts_wanted]]
     p.contracts = len(winners)
     p.sme_contracts = int(model.suppliers.sme[winners].sum())

@@ -131,11 +131,11 @@ class NeedSource:
 
     def followers(self, need: Need, k: int, existing: list[int]) -> list[int]:
         """Buyers named in a tender as followers: others concerned by the same challenge."""
-        m = self.model
-        rng = np.random.default_rng([m.seed, need.id, 2])
         cands = self.interested(need.challenge)
         cands = cands[cands != need.buyer]
-        named = rng.choice(cands, size=min(k, len(cands)), replace=False) if len(cands) else []
+        if len(cands) == 0:
+            return sorted(set(existing))
+        named = cands[self.draws.per_need.followers(need.id, len(cands), min(k, len(cands)))]
         return sorted(set(existing) | {int(x) for x in named})
 
     def interested(self, challenge: int) -> np.ndarray:
