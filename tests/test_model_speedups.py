@@ -97,8 +97,28 @@ def test_shared_draws_change_nothing(name, seed):
     fresh = fingerprint(run_model(scenario, seed))
     run_model(scenario.without_scheme(), seed)
     assert len(draws._MEMO) == 1  # the counterfactual reused the scheme's draws
-    assert draws.draws_for(scenario, seed).per_need._memo  # and the needs' tender draws
+    kept = draws.draws_for(scenario, seed)
+    assert kept.per_need._memo and kept.built._needs  # and the needs and their tender draws
     assert fingerprint(run_model(scenario, seed)) == fresh
+
+
+def test_kept_needs_are_per_behaviour_and_bounded(monkeypatch):
+    """Needs built under other behavioural parameters are never reused; the bound holds."""
+    scenario = short("denmark_copi_proposal", 4)
+    draws.forget()
+    d = draws.draws_for(scenario, 0)
+    base = fingerprint(run_model(scenario, 0))
+    needs = d.built._needs
+    dearer = with_sets(scenario, {"behaviour.dev_cost_eur": 2 * scenario.behaviour.dev_cost_eur})
+    m = run_model(dearer, 0)
+    assert draws.draws_for(dearer, 0) is d and d.built._needs is not needs
+    built = {2 * p.need.id + p.need.market_exists: p.need for p in m.projects}
+    same = [k for k in built if k in needs]
+    assert same and all(built[k].dev_cost == 2 * needs[k].dev_cost for k in same)
+    monkeypatch.setattr(d.built, "limit", 10)
+    d.built.for_behaviour("another")
+    assert fingerprint(run_model(scenario, 0)) == base  # built afresh, beyond the bound too
+    assert len(d.built._needs) == 10
 
 
 def test_kept_tender_draws_are_the_needs_own_stream():

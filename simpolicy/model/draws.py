@@ -29,8 +29,10 @@ from .project import N_DRAWS
 ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
-MEMO_BYTES = 32 * 2**20  # draws kept per process: 14 seeds of a national population (2.2 MB each)
+MEMO_BYTES = 64 * 2**20  # per process: 12 seeds of a national population (2.2 MB + 3 MB kept)
 NEED_STREAMS_BYTES = 2**20  # per seed: a national run tenders about 200 needs (1 KB each)
+NEEDS_KEPT = 4096  # built needs kept per seed: a national run builds about 2,400
+NEED_BYTES = 500  # what one built need holds (object, its numbers, its view of the uniforms)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Draws:
     theme_cum: np.ndarray  # and cumulated
     arrivals: tuple[Arrivals, ...]  # one per month of the horizon
     per_need: NeedStreams  # what a need draws from its own stream in a tender
+    built: BuiltNeeds  # needs as runs with these draws built them
 
     def fresh_buyers(self) -> Buyers:
         """The buyers with this run's own copy of what a run changes.
@@ -94,7 +97,7 @@ class Draws:
     @cached_property
     def nbytes(self) -> int:
         """Bytes held in arrays (what bounds the memo)."""
-        return sum(a.nbytes for a in self.arrays()) + self.per_need.max_bytes
+        return sum(a.nbytes for a in self.arrays()) + self.per_need.max_bytes + self.built.max_bytes
 
     def arrays(self) -> list[np.ndarray]:
         """Every array the draws hold."""
@@ -152,6 +155,34 @@ class NeedStreams:
             self._memo[key] = value
             self._bytes += size
         return value
+
+
+class BuiltNeeds:
+    """Needs as built for one set of behavioural parameters, kept for the next run.
+
+    A need is made from the draws and the behavioural parameters alone (its cost, value and
+    complexity, ``NeedSource._build``), and from whether a product already exists, which
+    depends on the run (another buyer's solution may be in use): that is part of the key.
+    Needs never change once built, so runs on these draws with the same behaviour share
+    them, as a what-if's runs do. Only the behaviour asked for last is kept; up to ``limit``
+    needs of it.
+    """
+
+    def __init__(self, limit: int = NEEDS_KEPT):
+        self.limit = limit
+        self._behaviour: str | None = None
+        self._needs: dict[int, object] = {}
+
+    @property
+    def max_bytes(self) -> int:
+        return self.limit * NEED_BYTES
+
+    def for_behaviour(self, behaviour: str) -> dict[int, object]:
+        """The kept needs (by ``2 * id + exists``) of this behaviour (its JSON); a run
+        stores a need it builds while the dictionary holds fewer than ``limit``."""
+        if behaviour != self._behaviour:
+            self._behaviour, self._needs = behaviour, {}
+        return self._needs
 
 
 @dataclass(frozen=True)
@@ -220,7 +251,7 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     arrivals = _arrivals(np.random.default_rng(s_need), rate, spec.months, relevance,
                          theme_cum, spec.challenges_per_theme)
     d = Draws(buyers, suppliers, relevance, aware, stock, rate, theme_p, theme_cum, arrivals,
-              NeedStreams(int(seed)))
+              NeedStreams(int(seed)), BuiltNeeds())
     _freeze(d)
     return d
 

@@ -31,12 +31,14 @@ class NeedSource:
         self.model, self.draws = model, draws
         self.next_id = 0
         self.next_joint = JOINT_ID_BASE
+        self.built = draws.built.for_behaviour(model.behaviour.model_dump_json())
 
     def arrive(self) -> list[Need]:
         """This month's new needs that may lead somewhere (drawn in draws.py).
 
         Needs that certainly end on the spot (see screen.py) keep their id but are never
-        built.
+        built. A need built in an earlier run on the same draws and behaviour is reused
+        (``draws.BuiltNeeds``).
         """
         a = self.draws.arrivals[self.model.month]
         rows, u, z, challenges = a.rows, a.u, a.z, a.challenges
@@ -46,8 +48,16 @@ class NeedSource:
         keep = ~self._hopeless(rows, u, z, challenges, exists)
         first = self.next_id
         self.next_id += len(rows)
-        return [self._build(int(rows[i]), u[i], z[i].tolist(), first + i, int(challenges[i]), bool(exists[i]))
-                for i in np.flatnonzero(keep).tolist()]
+        built, limit, out = self.built, self.draws.built.limit, []
+        for i in np.flatnonzero(keep).tolist():
+            ex = bool(exists[i])
+            need = built.get(2 * (first + i) + ex)
+            if need is None:
+                need = self._build(int(rows[i]), u[i], z[i].tolist(), first + i, int(challenges[i]), ex)
+                if len(built) < limit:
+                    built[2 * (first + i) + ex] = need
+            out.append(need)
+        return out
 
     def make(self, row: int, rng: np.random.Generator, need_id: int,
              challenge: int | None = None) -> Need:
