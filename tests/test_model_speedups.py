@@ -90,13 +90,17 @@ def test_shared_draws_change_nothing(name, seed):
     """A run on memoised scheme-free draws equals one that draws them afresh.
 
     The counterfactual runs between the two, on the same draws: what a run changes (budgets,
-    awareness, capability) must not leak into the next run.
+    awareness, capability) must not leak into the next run, and of the needs it built the
+    next run may reuse only those that are the same for it.
     """
     scenario = short(name, 4)
     draws.forget()
     fresh = fingerprint(run_model(scenario, seed))
+    draws.forget()
+    # the counterfactual first: it tenders and builds needs in another run's state (another
+    # buyer's solution in use or not), which the scheme's run must not take for its own
     run_model(scenario.without_scheme(), seed)
-    assert len(draws._MEMO) == 1  # the counterfactual reused the scheme's draws
+    assert len(draws._MEMO) == 1
     kept = draws.draws_for(scenario, seed)
     assert kept.per_need._memo and kept.built._needs  # and the needs and their tender draws
     assert fingerprint(run_model(scenario, seed)) == fresh
@@ -123,20 +127,22 @@ def test_kept_needs_are_per_behaviour_and_bounded(monkeypatch):
 
 def test_kept_tender_draws_are_the_needs_own_stream():
     """What a need's tender draws is what its own generator gives, kept read-only within a bound."""
-    streams = draws.NeedStreams(seed=3, max_bytes=1500)
+    streams = draws.NeedStreams(seed=3, max_bytes=2500)
     pick, u_bid, u_rank = streams.tender(42, 300, 40)
     rng = np.random.default_rng([3, 42, 1])
     assert (pick == rng.choice(300, 40, replace=False)).all()
     assert (u_bid == rng.random(40)).all() and (u_rank == rng.random(40)).all()
     assert streams.tender(42, 300, 40)[1] is u_bid  # kept
+    other_pool = streams.tender(42, 50, 40)[0]  # the same need before another pool: its own draws
+    assert (other_pool == np.random.default_rng([3, 42, 1]).choice(50, 40, replace=False)).all()
     assert streams.tender(7, 30, 30)[0] is None  # a pool no larger than k: every firm looks
     named = streams.followers(42, 50, 5)
     assert (named == np.random.default_rng([3, 42, 2]).choice(50, 5, replace=False)).all()
     with pytest.raises(ValueError, match="read-only"):
         u_bid[0] = 0.5
-    # 960 + 480 + 40 bytes kept; a fourth entry would pass the bound and is made afresh
+    # 960 + 960 + 480 + 40 bytes kept; a fifth entry would pass the bound and is made afresh
     assert streams.tender(43, 300, 40)[1] is not streams.tender(43, 300, 40)[1]
-    assert streams._bytes <= streams.max_bytes
+    assert streams._bytes == 2440 <= streams.max_bytes
 
 
 def test_shared_draws_are_read_only_and_bounded(monkeypatch):
