@@ -47,3 +47,33 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def interval_cells(iv: dict) -> list[str]:
     return [fmt(iv["mean"]), f"[{fmt(iv['p05'])}, {fmt(iv['p95'])}]"]
+
+
+def decision_text(dec) -> str:
+    """The decision table for a terminal: one line per design, the interval in brackets.
+
+    The cells and sentence are the report's and the dashboard's (``analysis.reading``); only
+    the layout differs: a terminal has no second line in a cell, so each bracket is labelled
+    once, in the caption above the table.
+    """
+    from simpolicy.analysis.reading import caption, cells
+
+    heads = ["design", "additional adopters", "scaling", "spread", "public money",
+             "per additional adopter", "vs no scheme", "vs the best"]
+    rows = []
+    for row in cells(dec):
+        (name, runs), *nums, (none, _), (best, how) = row
+        out = [f"{name} ({runs})"]
+        for main, detail in nums:
+            if detail.startswith("CI "):
+                lo_hi = detail[3:].split("; ")[0].replace(" to ", ", ").replace("EUR ", "")
+                extra = "; " + detail.split("; ")[1] if "; " in detail else ""
+                out.append(f"{main} [{lo_hi}]{extra}")
+            else:
+                out.append(main if main != "–" else "– (effect not clearly > 0)")
+        out += [none.replace("not distinguishable from no scheme", "not distinguishable"),
+                best.replace("not distinguishable from the best", "not distinguishable")
+                + (" (paired)" if how.startswith("paired") else "")]
+        rows.append(out)
+    return (f"{caption(dec)}\nBrackets: 90 % CI of the mean (not the range of runs).\n\n"
+            f"{table(heads, rows)}\n\nReading: {dec.reading}")

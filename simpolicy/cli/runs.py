@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simpolicy.cli.render import fmt, interval_cells, table, to_json
+from simpolicy.cli.render import decision_text, fmt, interval_cells, table, to_json
 from simpolicy.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
@@ -36,7 +36,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("compare", help="schemes against their counterfactuals")
     p.add_argument("scenarios", nargs="+")
-    p.add_argument("--population", help="put every scheme on this scenario's population")
+    p.add_argument("--population", help="put every scheme on this scenario's population "
+                   "(and over one horizon: the longest of the schemes, or --years)")
+    p.add_argument("--sort", default="additional_adopters",
+                   choices=["additional_adopters", "scaling", "spread", "public_money",
+                            "cost_per_adopter"],
+                   help="rank the decision table by this outcome (default: additional adopters)")
     _common(p, 10)
     p.set_defaults(func=cmd_compare)
 
@@ -49,6 +54,10 @@ def _load(names, args, population=None):
         sc = load_scenario(n, sets)
         out[sc.name if not pop else f"{sc.name}@{pop.name}"] = sc.on_population(pop) if pop \
             else sc
+    if pop:  # one population, one horizon: otherwise totals (and seeds) do not compare
+        from simpolicy.experiments.compare import equal_horizon
+
+        out = equal_horizon(out, args.years)
     return out
 
 
@@ -56,8 +65,9 @@ def _run(args, names, population=None) -> Comparison:
     from simpolicy.experiments.compare import compare_scenarios
     from simpolicy.experiments.executors import default_workers
 
-    if args.reps < 1:
-        raise SystemExit("simpolicy: error: --reps must be at least 1")
+    if args.reps < 1:  # bad input: exit 2, like every other bad argument
+        print("simpolicy: error: --reps must be at least 1", file=sys.stderr)
+        raise SystemExit(2)
     scenarios = _load(names, args, population)
     workers = args.workers or min(default_workers(), max(1, args.reps * len(scenarios) // 4))
     cmp = compare_scenarios(scenarios, args.reps, args.seed, workers, population=population,
@@ -95,14 +105,20 @@ def cmd_compare(args) -> int:
     from simpolicy.outcomes import OUTCOMES
 
     cmp = _run(args, args.scenarios, args.population)
+    decision = cmp.decision(args.sort)
     if args.json:
         print(to_json({"population": args.population, "reps": args.reps, "seed": args.seed,
-                       "scenarios": cmp.scenarios, "failed": cmp.failed}))
+                       "decision": decision.to_dict(), "scenarios": cmp.scenarios,
+                       "failed": cmp.failed}))
         return 1 if cmp.failed else 0
     labels = list(cmp.scenarios)
     where = f"on {args.population}'s population" if args.population else "each on its own population"
-    print(f"{len(labels)} schemes {where}, {args.reps} replications with common random numbers.")
-    print("Cells: mean [90 % interval]; 'Δ' rows are the difference to the counterfactual.\n")
+    print(f"{len(labels)} schemes {where}, {args.reps} replications with common random numbers.\n")
+    print("Decision table")
+    print(decision_text(decision) + "\n")
+    print("Every outcome")
+    print(f"Horizon {decision.horizon}. Cells: mean [90 % of runs]; 'Δ' rows are the difference "
+          "to the counterfactual.\n")
     rows = []
     for k in OUTCOMES:
         rows.append([k, *[_cell(cmp.scenarios[n]["outcomes"][k]) for n in labels]])
@@ -112,6 +128,7 @@ def cmd_compare(args) -> int:
             rows.append(["  per 100 buyers", *[_cell(cmp.scenarios[n]["per_100_buyers"][k])
                                                  for n in labels]])
     print(table(["outcome", *labels], rows))
+    print(f"\nIn one line: {decision.reading}", file=sys.stderr)
     return 1 if cmp.failed else 0
 
 

@@ -44,6 +44,17 @@ class Comparison:
     failed: int = 0
     meta: dict = field(default_factory=dict)
 
+    @property
+    def horizon_months(self) -> dict[str, int]:
+        """Months each scheme ran (stated with every table: totals depend on it)."""
+        return {k: sc.months for k, sc in self.specs.items()}
+
+    def decision(self, sort_by: str = "additional_adopters"):
+        """The decision table of these runs (the same function the report and dashboard use)."""
+        from simpolicy.analysis.decision import decision_table
+
+        return decision_table(self.runs, sort_by, self.horizon_months)
+
     def save(self, out: Path | None = None) -> Path:
         """Writes manifest and parts in the results format; returns the folder."""
         kind = "run" if len(self.specs) == 1 else "compare"
@@ -71,6 +82,21 @@ class Comparison:
             "summary": self.scenarios,
         })
         return out
+
+
+def equal_horizon(scenarios: dict[str, Scenario], years: float | None = None
+                  ) -> dict[str, Scenario]:
+    """Every scheme over one horizon: ``years``, or the longest of the schemes given.
+
+    Schemes put on one population compare on equal terms only over the same years: totals
+    over 2 and 10 years say nothing about which design is better, and runs on different
+    horizons have different counterfactuals, so they cannot be paired seed by seed.
+    """
+    if not scenarios:
+        return scenarios
+    h = float(years) if years else max(sc.horizon_years for sc in scenarios.values())
+    return {k: sc if sc.horizon_years == h else sc.model_copy(update={"horizon_years": h})
+            for k, sc in scenarios.items()}
 
 
 def compare_scenarios(scenarios: dict[str, Scenario], reps: int, seed: int = 0,
