@@ -117,6 +117,26 @@ class StudyRefused(ValueError):
     """A study id that is not a plain folder name inside the results folder."""
 
 
+def _summary(d: Path) -> dict:
+    """One line of the studies list; a manifest that cannot be read is listed as such.
+
+    One forged or damaged manifest (``[]``, ``null``, JSON nested 100,000 deep, ``"counts":
+    "abc"``) used to raise inside the page and take the Studies page down for every study;
+    now it is one entry saying why it cannot be opened, and the others are unaffected.
+    """
+    try:
+        m = store.read_manifest(d)
+        counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+        runs = counts.get("runs", counts.get("done", ""))
+        return {"id": d.name, "kind": str(m.get("kind") or ("study" if m.get("spec") else "run"))[:40],
+                "status": str(m.get("status", "?"))[:40], "created": str(m.get("created", ""))[:40],
+                "runs": runs if isinstance(runs, int) and not isinstance(runs, bool) else ""}
+    except (OSError, ValueError, RecursionError) as e:
+        reason = str(e).rsplit(": ", 1)[-1][:120]
+        return {"id": d.name, "kind": "unreadable", "status": f"cannot be opened: {reason}",
+                "created": "", "runs": ""}
+
+
 class StudyStore:
     """Studies (runs, comparisons, sweeps) in one results folder, read through ``results.store``.
 
@@ -138,14 +158,7 @@ class StudyStore:
         for d in self.root.iterdir():
             if not (d.is_dir() and (d / store.MANIFEST).is_file() and _SAFE_NAME.match(d.name)):
                 continue
-            try:
-                m = store.read_manifest(d)
-            except (OSError, ValueError):
-                continue
-            counts = m.get("counts") or {}
-            out.append({"id": d.name, "kind": m.get("kind") or ("study" if m.get("spec") else "run"),
-                        "status": m.get("status", "?"), "created": str(m.get("created", "")),
-                        "runs": counts.get("runs", counts.get("done", ""))})
+            out.append(_summary(d))
         return sorted(out, key=lambda s: s["created"], reverse=True)
 
     def path(self, study_id: str) -> Path:

@@ -69,7 +69,7 @@ def cmd_demo(args) -> int:
         _say(f"[{step}/3] {label} ...")
         cmp = compare_scenarios(scenarios, args.reps, args.seed, workers, population=pop,
                                 command=command)
-        folder = cmp.save(out / ("home" if pop is None else pop))
+        folder = cmp.save(out / ("home" if pop is None else pop), force=True)  # the demo's own
         folders.append(folder)
         failed += cmp.failed
         _say(f"      {len(cmp.runs)} runs in {time.perf_counter() - t:.0f} s -> {folder}")

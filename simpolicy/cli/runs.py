@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simpolicy.cli.render import decision_text, fmt, interval_cells, table, to_json
+from simpolicy.results.claim import claim, release
 from simpolicy.scenario.loader import load_scenario
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ def _common(p, reps: int) -> None:
                    help="override any scenario field, e.g. behaviour.risk_aversion=2")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
     p.add_argument("--out", help="results folder (default results/<id>)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an --out folder that holds something, replacing a previous result")
     p.add_argument("--no-save", action="store_true", help="do not write results")
     p.add_argument("--json", action="store_true")
 
@@ -70,10 +73,17 @@ def _run(args, names, population=None) -> Comparison:
         raise SystemExit(2)
     scenarios = _load(names, args, population)
     workers = args.workers or min(default_workers(), max(1, args.reps * len(scenarios) // 4))
-    cmp = compare_scenarios(scenarios, args.reps, args.seed, workers, population=population,
-                            command=" ".join(sys.argv))
+    # --out is claimed before any run, so a folder that holds something costs no simulation
+    out = claim(Path(args.out), args.force) if args.out and not args.no_save else None
+    try:
+        cmp = compare_scenarios(scenarios, args.reps, args.seed, workers, population=population,
+                                command=" ".join(sys.argv))
+    except BaseException:
+        if out is not None:
+            release(out)
+        raise
     if not args.no_save:
-        where = cmp.save(Path(args.out) if args.out else None)
+        where = cmp.save(out, claimed=out is not None)
         print(f"results: {where}", file=sys.stderr)
     return cmp
 

@@ -9,17 +9,18 @@ terms when they are not put on one population.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from simpolicy.experiments.replicate import cf_rows, ok_rows, replicate
 from simpolicy.experiments.stats import intervals, paired_differences
 from simpolicy.outcomes import EXTRA, OUTCOMES
-from simpolicy.results.store import code_version, now, write_manifest, write_part
+from simpolicy.results.claim import claim, new_folder
+from simpolicy.results.store import code_version, now, write_listed, write_manifest
 from simpolicy.scenario.schema import Scenario
 
 
@@ -55,20 +56,27 @@ class Comparison:
 
         return decision_table(self.runs, sort_by, self.horizon_months)
 
-    def save(self, out: Path | None = None) -> Path:
-        """Writes manifest and parts in the results format; returns the folder."""
+    def save(self, out: Path | None = None, force: bool = False, claimed: bool = False) -> Path:
+        """Writes parts, then the manifest that lists them; returns the folder.
+
+        Without ``out`` the folder is new and unique (``results/<kind>-<names>-<stamp>-<token>``,
+        made exclusively), so runs started together never share one. An ``out`` that holds
+        anything is refused (``FolderRefused``) unless ``force`` replaces a previous result;
+        ``claimed`` says the caller claimed ``out`` already (before running, so a refusal
+        costs no simulation).
+        """
         kind = "run" if len(self.specs) == 1 else "compare"
         if out is None:
-            names = "-".join(self.specs)[:60]
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            out = Path("results") / re.sub(r"[^A-Za-z0-9_.@-]", "_", f"{kind}-{names}-{stamp}")
-        out.mkdir(parents=True, exist_ok=True)
+            out = new_folder(Path("results"), f"{kind}-{'-'.join(self.specs)[:60]}")
+        elif not claimed:
+            out = claim(Path(out), force)
         study_id = out.name
         runs = self.runs.drop(columns=["traceback"], errors="ignore").copy()
         runs.insert(0, "study_id", study_id)
-        write_part(out, "parts", 0, runs)
+        parts = {"parts": [write_listed(out, "parts", 0, pa.Table.from_pandas(runs, preserve_index=False))]}
         if not self.timeseries.empty:
-            write_part(out, "timeseries", 0, self.timeseries)
+            parts["timeseries"] = [write_listed(out, "timeseries", 0, pa.Table.from_pandas(
+                self.timeseries, preserve_index=False))]
         write_manifest(out, {
             "study_id": study_id, "kind": kind, "status": "complete",
             "created": now(), "code_version": code_version(), "command": self.command,
@@ -80,6 +88,7 @@ class Comparison:
                           for k, v in self.specs.items()},
             "behaviour": next(iter(self.specs.values())).behaviour.model_dump(mode="json"),
             "summary": self.scenarios,
+            "parts": parts,
         })
         return out
 

@@ -181,8 +181,7 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
     except BaseException:
         executor.close(cancel=True)
         raise
-    done_ids, failed = store.done_runs(sd.path)
-    store.drop_parts_without(sd.path, "timeseries", done_ids)  # series of runs a kill cut short
+    done_ids, failed = sd.reconcile(notify)
     todo = plan.total - len(done_ids)
     pending = (i for i in plan.execution_order() if i not in done_ids)
     loop = _Loop(plan, sd, pending, todo, progress)
@@ -307,8 +306,11 @@ class _Loop:
 
             ts = pd.concat(result["timeseries"], ignore_index=True)
             table = pa.Table.from_pandas(ts, schema=self.ts_schema, preserve_index=False, safe=False)
-            store.write_table(self.sd.path, "timeseries", index, table)
-        store.write_rows(self.sd.path, "parts", index, rows, self.schema)
+            store.add_entry(self.sd.manifest, "timeseries",
+                            store.write_listed(self.sd.path, "timeseries", index, table))
+        store.add_entry(self.sd.manifest, "parts",
+                        store.write_rows(self.sd.path, "parts", index, rows, self.schema))
+        self.sd.write()  # the manifest lists the part: a part it does not list is never read
         self.sizer.observe(rows)
         self.done += len(rows)
         self.new += len(rows)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from simpolicy.results import store
+from simpolicy.results import listing, store
 
 if TYPE_CHECKING:
     from simpolicy.experiments.study import Plan, StudyResult
@@ -106,6 +106,49 @@ class StudyDir:
         store.remove_temporaries(path)
         return sd
 
+    def reconcile(self, notify) -> tuple[set[int], int]:
+        """Brings the manifest's list of parts in line with the folder before a session.
+
+        A kill between a part's rename and the manifest's update leaves a strictly named
+        part the list lacks: it is adopted when it reads, belongs to this study and holds
+        only runs of the plan not stored already; otherwise resuming is refused naming the
+        file. A monthly-series part of runs that are not stored (a kill cut the batch
+        short) is deleted, as those runs run again. Any other file is foreign: noted and
+        never read. A folder from before the list existed has all its parts adopted.
+        Returns the stored run ids and how many failed.
+        """
+        m = self.manifest
+        old = "parts" not in m
+        lists = m.setdefault("parts", {})
+        for kind in listing.KINDS:
+            lists.setdefault(kind, [])
+        if old:
+            notify(f"note: {self.path}: manifest.json lists no parts (older simpolicy); adopting "
+                   "the files named part-<number>.parquet")
+        done, failed = store.done_runs(self.path, m)
+        known = {e["file"] for e in lists["parts"]}
+        for path in _unlisted(self.path, "parts", known, notify):
+            table = listing.read_part(path, columns=["study_id", "run_id", "status"])
+            ids = table.column("run_id").to_pylist()
+            if (set(table.column("study_id").to_pylist()) != {self.plan.study_id}
+                    or any(not 0 <= i < self.plan.total or i in done for i in ids)
+                    or len(set(ids)) != len(ids)):
+                raise StudyError(f"{path}: not a part of this study or repeats stored runs; move it "
+                                 "out of the folder to resume")
+            store.add_entry(m, "parts", listing.entry(path.name, len(ids), path.read_bytes()))
+            done.update(ids)
+            failed += sum(1 for x in table.column("status").to_pylist() if x != "ok")
+            notify(f"note: adopted {path.name}, written just before the last session stopped")
+        known = {e["file"] for e in lists["timeseries"]}
+        for path in _unlisted(self.path, "timeseries", known, notify):
+            ids = set(listing.read_part(path, columns=["run_id"]).column("run_id").to_pylist())
+            if ids <= done:
+                store.add_entry(m, "timeseries", listing.entry(path.name, _rows(path), path.read_bytes()))
+            else:
+                path.unlink()  # series of runs a kill cut short; they run again
+        self.write()
+        return done, failed
+
     def write(self) -> None:
         self.manifest["updated"] = store.now()
         store.write_manifest(self.path, self.manifest)
@@ -141,6 +184,28 @@ class StudyDir:
                 (self.path / LOCK).unlink(missing_ok=True)
 
 
+def _unlisted(folder: Path, kind: str, known: set[str], notify) -> list[Path]:
+    """Strictly named parts the manifest does not list; other files are noted as foreign."""
+    d = folder / kind
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.iterdir()):
+        if p.name in known or (p.name.startswith(".") and ".tmp-" in p.name):
+            continue
+        if listing.PART_NAME.match(p.name) and p.is_file() and not p.is_symlink():
+            out.append(p)
+        else:
+            notify(f"note: {kind}/{p.name}: foreign file, not listed in manifest.json; not read")
+    return out
+
+
+def _rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def _new_manifest(plan: Plan) -> dict:
     spec = plan.spec
     return {
@@ -157,6 +222,7 @@ def _new_manifest(plan: Plan) -> dict:
         "counts": {"runs": 0, "planned": plan.total, "ok": 0, "failed": 0},
         "outcomes": plan.outcome_columns(),
         "sessions": [],
+        "parts": {"parts": [], "timeseries": []},
     }
 
 

@@ -118,20 +118,82 @@ def read(folder: str | Path) -> ReportData:
         d = load(folder)
     except (OSError, ValueError) as e:
         raise NotResults(f"{folder}: cannot read the results: {e}") from None
-    manifest, runs = d["manifest"], d["runs"]
-    params = _parameters(manifest, runs)
-    if manifest.get("summary") and not params:
-        summary = summary_frame(manifest["summary"])
-    elif not runs.empty:
-        summary = summary_from_runs(runs)
-    else:
-        summary = summary_frame({})
-    labels = list(dict.fromkeys(summary["scenario"])) if not summary.empty else []
-    specs, origin = _specs(manifest, labels)
+    manifest, runs = _normalise(d["manifest"], folder), d["runs"]
+    try:  # a forged or damaged manifest: one line (exit 2), never a traceback
+        params = _parameters(manifest, runs)
+        if manifest.get("summary") and not params:
+            summary = summary_frame(manifest["summary"])
+        elif not runs.empty:
+            summary = summary_from_runs(runs)
+        else:
+            summary = summary_frame({})
+        labels = list(dict.fromkeys(summary["scenario"])) if not summary.empty else []
+        specs, origin = _specs(manifest, labels)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
+        raise NotResults(f"{folder}/manifest.json: malformed ({type(e).__name__}: {e})") from None
+    if not labels:
+        raise NotResults(f"{folder}: holds no runs to report (manifest.json lists none)")
     data = ReportData(folder, manifest, runs, d["timeseries"], _tidy_sensitivity(d["sensitivity"]),
                       summary, labels, specs, params, origin)
     _short_labels(data)
     return data
+
+
+_SHAPES = {"counts": dict, "design": dict, "scenarios": (dict, list), "summary": dict,
+           "sessions": list, "spec": dict, "behaviour": dict}
+_NUMBERS = ("reps", "elapsed_s")
+_TEXTS = ("study_id", "kind", "status", "created", "command", "population", "code_version")
+
+
+def _number(v):
+    return v if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _normalise(m: dict, folder: Path) -> dict:
+    """The manifest with every field the report reads in the type it expects.
+
+    A forged manifest put script where a number belongs (``counts.runs``,
+    ``design.points_per_scenario``) and the report inserted it as it was; numbers that are
+    not numbers are dropped here, texts are texts (and escaped where they are shown), and
+    containers of the wrong kind are emptied, so the sections never meet a surprise.
+    """
+    m = dict(m)
+    for k, kind in _SHAPES.items():
+        if k in m and not isinstance(m[k], kind):
+            m[k] = kind[0]() if isinstance(kind, tuple) else kind()
+    for k in _NUMBERS:
+        if k in m and _number(m[k]) is None:
+            m[k] = None
+    for k in _TEXTS:
+        if m.get(k) is not None and not isinstance(m[k], str):
+            m[k] = str(m[k])
+    if "counts" in m:
+        m["counts"] = {k: v for k, v in m["counts"].items() if _number(v) is not None}
+    if "design" in m:
+        m["design"] = {k: v for k, v in m["design"].items()
+                       if k in ("parameters",) or _number(v) is not None or isinstance(v, bool)
+                       or (k == "kind" and isinstance(v, str))}
+        if not isinstance(m["design"].get("parameters", {}), dict):
+            m["design"]["parameters"] = {}
+    seeds = m.get("seeds")
+    if seeds is not None and not (isinstance(seeds, list) and len(seeds) == 2
+                                  and all(_number(x) is not None for x in seeds)):
+        m["seeds"] = None
+    m["sessions"] = [x for x in m.get("sessions") or [] if isinstance(x, dict)]
+    if m.get("summary") and not _numbers_only(m["summary"]):
+        raise NotResults(f"{folder}/manifest.json: 'summary' holds values that are not numbers; refused")
+    return m
+
+
+def _numbers_only(v, key: str = "", depth: int = 0) -> bool:
+    """The stored summary holds numbers (or null) at every leaf; only ``country`` is text."""
+    if depth > 6:
+        return False
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _numbers_only(x, k, depth + 1) for k, x in v.items())
+    if key == "country":
+        return isinstance(v, str)
+    return v is None or _number(v) is not None
 
 
 def _short_labels(d: ReportData) -> None:
@@ -172,21 +234,37 @@ def _specs(manifest: dict, labels: list[str]) -> tuple[dict[str, dict], str]:
     """Scenario specs by label: from the manifest, else the bundled files of the same name."""
     sc = manifest.get("scenarios")
     if isinstance(sc, dict) and sc and all(isinstance(v, dict) and "spec" in v for v in sc.values()):
-        return {k: v["spec"] for k, v in sc.items()}, "manifest"
+        return {k: v["spec"] for k, v in sc.items() if _valid_spec(v["spec"])}, "manifest"
     if isinstance(sc, dict) and sc:
         names = {k: (v.get("name") if isinstance(v, dict) else None) or k for k, v in sc.items()}
     else:
         names = {str(n): str(n) for n in (sc if isinstance(sc, list) and sc else labels)}
-    from simpolicy.scenario.loader import load_scenario
+    from simpolicy.scenario.loader import bundled_names, load_scenario
 
     out = {}
+    bundled = set(bundled_names())
     for lab, name in names.items():
+        if str(name).split("@", 1)[0] not in bundled:
+            continue  # a manifest names bundled scenarios only, never a path to read
         try:
             out[str(lab)] = load_scenario(str(name).split("@", 1)[0]).model_dump(
                 mode="json", exclude={"behaviour"})
         except Exception:  # a missing or changed file only costs the description
             continue
     return out, "current scenario files"
+
+
+def _valid_spec(spec) -> bool:
+    """A stored scenario is described only if it still validates (a forged one is left out)."""
+    import json
+
+    from simpolicy.scenario.schema import Scenario
+
+    try:
+        Scenario.model_validate_json(json.dumps(spec))
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return True
 
 
 SENS_ID = ("outcome", "parameter")

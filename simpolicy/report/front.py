@@ -41,8 +41,8 @@ def _question_of(part: ReportData, colours: dict[str, str]) -> str:
         points = part.design.get("points_per_scenario")
         extra = (f" The study varies {len(part.params)} parameter(s) "
                  f"({esc(', '.join(part.params)) or 'none found'})"
-                 + (f" over {points} design points per scheme" if points else "")
-                 + f"; {part.manifest.get('counts', {}).get('runs', len(part.runs))} runs in all.")
+                 + (f" over {esc(str(points))} design points per scheme" if points else "")
+                 + f"; {esc(str(part.manifest.get('counts', {}).get('runs', len(part.runs))))} runs in all.")
     return (f"<li><strong>{esc(part_title(part))}</strong>: {schemes}. Here {where}. Horizon "
             f"{horizon}; {esc(str(reps))} replications ({esc(_seeds(part))}) with common random "
             f"numbers; each run is paired with the same population and seed without the scheme "

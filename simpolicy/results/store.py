@@ -4,7 +4,10 @@
 created, status, counts); ``parts/part-*.parquet`` hold one row per run (study id, run id,
 scenario, seed, every parameter, every outcome, the counterfactual's outcomes as ``cf_*``,
 status, error); ``timeseries/part-*.parquet`` hold monthly series. Parts are written to a
-temporary name, flushed and renamed, so a crash never leaves half a part.
+temporary name, flushed and renamed, so a crash never leaves half a part. The manifest
+lists every part with its row count and SHA-256 (``"parts": {"parts": [...], "timeseries":
+[...]}``) and readers take exactly those (``simpolicy.results.listing``): a stray copy or a
+forged file is never read as data.
 
 Studies write their parts with one fixed Arrow schema (``run_schema``), whatever the batch,
 so parts written by 1 or N workers, by Dask or across a resume concatenate to identical
@@ -18,6 +21,7 @@ import contextlib
 import json
 import os
 import subprocess
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +30,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simpolicy import __version__
+from simpolicy.results.listing import (
+    MAX_MANIFEST_BYTES,
+    ResultsError,
+    ResultsWarning,
+    entry,
+    listing,
+    regular_size,
+    safe_child,
+    verified,
+)
 
 MANIFEST = "manifest.json"
 
@@ -67,7 +81,21 @@ def write_manifest(study_dir: Path, manifest: dict) -> None:
 
 
 def read_manifest(study_dir: Path) -> dict:
-    return json.loads((Path(study_dir) / MANIFEST).read_text())
+    """The manifest as a dict; ``ResultsError`` (a ValueError) for anything else.
+
+    A manifest is checked to be a regular file of sane size before it is read, and to hold
+    a JSON object: ``[]``, ``null`` or JSON nested deeper than Python's recursion limit are
+    refused with one line instead of an exception deep inside a reader.
+    """
+    path = safe_child(Path(study_dir), MANIFEST)
+    regular_size(path, MAX_MANIFEST_BYTES)
+    try:
+        m = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as e:
+        raise ResultsError(f"{path}: not valid JSON ({type(e).__name__})") from None
+    if not isinstance(m, dict):
+        raise ResultsError(f"{path}: not a results manifest (a JSON object is expected)")
+    return m
 
 
 def write_part(study_dir: Path, kind: str, index: int, df: pd.DataFrame) -> Path:
@@ -89,9 +117,27 @@ def write_table(study_dir: Path, kind: str | None, index: int | str, table: pa.T
     return path
 
 
-def write_rows(study_dir: Path, kind: str, index: int, rows: list[dict], schema: pa.Schema) -> Path:
-    """Writes rows atomically with a fixed schema; keys outside it are ignored, absent ones null."""
-    return write_table(study_dir, kind, index, pa.Table.from_pylist(rows, schema=schema))
+def write_listed(study_dir: Path, kind: str, index: int, table: pa.Table) -> dict:
+    """Writes ``<kind>/part-<index>.parquet`` atomically; returns its manifest entry."""
+    name = f"part-{index:09d}.parquet"
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    data = sink.getvalue().to_pybytes()
+    atomic_write_bytes(Path(study_dir) / kind / name, data)
+    return entry(name, table.num_rows, data)
+
+
+def add_entry(manifest: dict, kind: str, e: dict) -> None:
+    """Records a written part in the manifest (replacing an entry of the same file)."""
+    lists = manifest.setdefault("parts", {})
+    kept = [x for x in lists.get(kind, []) if x.get("file") != e["file"]]
+    lists[kind] = [*kept, e]
+
+
+def write_rows(study_dir: Path, kind: str, index: int, rows: list[dict], schema: pa.Schema) -> dict:
+    """Writes rows atomically with a fixed schema; keys outside it are ignored, absent ones
+    null. Returns the part's manifest entry."""
+    return write_listed(study_dir, kind, index, pa.Table.from_pylist(rows, schema=schema))
 
 
 def run_schema(ids: list[tuple[str, pa.DataType]], params: list[tuple[str, pa.DataType]],
@@ -120,37 +166,22 @@ def arrow_type(values) -> pa.DataType:
     return pa.string()
 
 
-def done_runs(study_dir: Path) -> tuple[set[int], int]:
-    """Run ids already stored and how many of them failed (reads two columns only)."""
+def done_runs(study_dir: Path, manifest: dict | None = None) -> tuple[set[int], int]:
+    """Run ids stored in the listed parts and how many of them failed (two columns only)."""
+    manifest = read_manifest(study_dir) if manifest is None else manifest
     ids: set[int] = set()
     failed = 0
-    for p in part_paths(study_dir, "parts"):
-        t = pq.read_table(p, columns=["run_id", "status"])
+    for _, t in verified(Path(study_dir), "parts", manifest, ["run_id", "status"]):
         ids.update(t.column("run_id").to_pylist())
         failed += sum(1 for s in t.column("status").to_pylist() if s != "ok")
     return ids, failed
 
 
-def drop_parts_without(study_dir: Path, kind: str, run_ids: set[int]) -> int:
-    """Deletes parts holding a run not in ``run_ids`` (written just before a crash cut the
-    batch short); those runs run again, so keeping the part would store them twice."""
-    n = 0
-    for p in part_paths(study_dir, kind):
-        ids = pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist()
-        if any(i not in run_ids for i in ids):
-            p.unlink()
-            n += 1
-    return n
-
-
 def iter_parts(study_dir: Path, columns: list[str] | None = None, kind: str = "parts"):
-    """Yields one DataFrame per part, optionally only some columns (constant memory)."""
-    for p in part_paths(study_dir, kind):
-        cols = columns
-        if columns is not None:
-            present = set(pq.read_schema(p).names)
-            cols = [c for c in columns if c in present]
-        yield pq.read_table(p, columns=cols).to_pandas()
+    """Yields one DataFrame per listed part, optionally only some columns (constant memory)."""
+    manifest = read_manifest(study_dir)
+    for _, t in verified(Path(study_dir), kind, manifest, columns):
+        yield t.to_pandas()
 
 
 def remove_temporaries(study_dir: Path) -> int:
@@ -162,29 +193,57 @@ def remove_temporaries(study_dir: Path) -> int:
     return n
 
 
-def part_paths(study_dir: Path, kind: str = "parts") -> list[Path]:
-    return sorted((Path(study_dir) / kind).glob("part-*.parquet"))
+def part_paths(study_dir: Path, kind: str = "parts", manifest: dict | None = None) -> list[Path]:
+    """The parts of one kind the manifest lists (strictly named files for an old folder)."""
+    manifest = read_manifest(study_dir) if manifest is None else manifest
+    return listing(Path(study_dir), kind, manifest).paths
 
 
-def read_parts(study_dir: Path, kind: str = "parts") -> pd.DataFrame:
-    """Every part of one kind as one frame, sorted by run id (and month): the same table
-    whatever the batches, workers or interruptions that wrote it."""
-    paths = part_paths(study_dir, kind)
-    if not paths:
+def foreign_notes(study_dir: Path, manifest: dict) -> list[str]:
+    """One line per file in ``parts/`` or ``timeseries/`` that is not read, and why."""
+    return [n for kind in ("parts", "timeseries")
+            for n in listing(Path(study_dir), kind, manifest).notes(kind)]
+
+
+def read_parts(study_dir: Path, kind: str = "parts", manifest: dict | None = None) -> pd.DataFrame:
+    """Every listed part of one kind as one frame, sorted by run id (and month): the same
+    table whatever the batches, workers or interruptions that wrote it."""
+    manifest = read_manifest(study_dir) if manifest is None else manifest
+    frames = [t.to_pandas() for _, t in verified(Path(study_dir), kind, manifest)]
+    if not frames:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    df = pd.concat(frames, ignore_index=True)
     keys = [k for k in ("run_id", "month") if k in df.columns]
+    if "run_id" in df.columns and kind == "parts" and df["run_id"].duplicated().any():
+        dup = int(df.loc[df["run_id"].duplicated(), "run_id"].iloc[0])
+        raise ResultsError(f"{study_dir}: run {dup} is stored twice in the listed parts; refused")
     return df.sort_values(keys, kind="stable", ignore_index=True) if keys else df
 
 
 def load(study_dir: str | Path) -> dict:
     """Reads a study back: ``{"manifest": dict, "runs": DataFrame, "timeseries": DataFrame,
-    "sensitivity": DataFrame}`` (empty frames where absent)."""
+    "sensitivity": DataFrame, "notes": [str]}`` (empty frames where absent).
+
+    Only the parts the manifest lists are read, each checked against its row count and
+    checksum; ``notes`` names files that were not read (foreign copies, an old folder's
+    fallback). Raises ``ResultsError`` (a ValueError) naming a damaged or refused file.
+    """
     d = Path(study_dir)
-    sens = d / "sensitivity.parquet"
+    manifest = read_manifest(d)
+    notes = foreign_notes(d, manifest)
+    for n in notes:
+        warnings.warn(n, ResultsWarning, stacklevel=2)
+    sens = safe_child(d, "sensitivity.parquet")
+    sensitivity = pd.DataFrame()
+    if sens.exists():
+        from simpolicy.results.listing import MAX_PART_BYTES, read_part
+
+        regular_size(sens, MAX_PART_BYTES)
+        sensitivity = read_part(sens).to_pandas()
     return {
-        "manifest": read_manifest(d),
-        "runs": read_parts(d, "parts"),
-        "timeseries": read_parts(d, "timeseries"),
-        "sensitivity": pd.read_parquet(sens) if sens.exists() else pd.DataFrame(),
+        "manifest": manifest,
+        "runs": read_parts(d, "parts", manifest),
+        "timeseries": read_parts(d, "timeseries", manifest),
+        "sensitivity": sensitivity,
+        "notes": notes,
     }
