@@ -12,7 +12,7 @@ from pathlib import Path
 
 from simpolicy.analysis.figures import scheme_colours
 from simpolicy.analysis.tables import write_csvs
-from simpolicy.report import back, front, results
+from simpolicy.report import back, front, results, summary
 from simpolicy.report.data import ReportData, read
 from simpolicy.report.html import Sink, esc, page
 from simpolicy.report.study import study
@@ -40,8 +40,9 @@ def render(parts: list[ReportData], sink: Sink) -> tuple[str, list[tuple[str, st
     """The page body and its table of contents."""
     colours = _colours(parts)
     titles = [front.part_title(p) for p in parts]
-    toc = [("question", "The question"), ("schemes", "The schemes")]
-    body = [front.question(parts, colours), front.schemes(parts, colours)]
+    # The answer first; how the schemes were built and where the numbers come from after it.
+    toc = [("summary", "Summary: the decision table"), ("question", "The question")]
+    body = [summary.summary(parts, titles, colours, sink), front.question(parts, colours)]
     for i, (part, title) in enumerate(zip(parts, titles, strict=True), start=1):
         pid = f"p{i}-" if len(parts) > 1 else ""
         inner = [results.headline(part, colours, pid, sink), results.curves(part, colours, pid, sink),
@@ -58,9 +59,16 @@ def render(parts: list[ReportData], sink: Sink) -> tuple[str, list[tuple[str, st
                     ("effects", "What the money buys")]
             if part.is_study:
                 toc.append(("study", "Parameters and sensitivity"))
-    body += [back.limits(), back.provenance(parts, titles)]
-    toc += [("limits", "Limits of the model"), ("provenance", "Provenance")]
+    body += [summary.glossary(), _appendix("A", front.schemes(parts, colours)),
+             _appendix("B", back.limits()), _appendix("C", back.provenance(parts, titles))]
+    toc += [("glossary", "Glossary"), ("schemes", "Appendix A: The schemes"),
+            ("limits", "Appendix B: Limits of the model"), ("provenance", "Appendix C: Provenance")]
     return "".join(body), toc
+
+
+def _appendix(letter: str, html: str) -> str:
+    """Names a section an appendix in its heading (its id, which links use, stays)."""
+    return html.replace("<h2>", f"<h2>Appendix {letter}: ", 1)
 
 
 def _title(parts: list[ReportData]) -> tuple[str, str]:

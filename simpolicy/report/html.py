@@ -53,6 +53,14 @@ figure.fig { margin: 1rem 0 1.6rem; page-break-inside: avoid; break-inside: avoi
 figure.fig figcaption { color: var(--muted); font-size: .88rem; margin-top: .2rem; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 50%; margin-right: .35rem;
   vertical-align: -1px; border: 1px solid #333; }
+table.decision { width: 100%; table-layout: fixed; font-size: .8rem; }
+table.decision th, table.decision td { overflow-wrap: anywhere; hyphens: auto; padding: .25rem .35rem; }
+table.decision th:first-child { width: 18%; }
+table.decision td .iv { font-size: .92em; }
+.flag.pos { color: #006a4e; font-weight: 600; } .flag.neg { color: #a3001b; font-weight: 600; }
+p.reading { font-size: 1.05rem; border-left: 4px solid var(--accent); padding: .3rem .8rem;
+  background: #f3f8fc; }
+dl.glossary dt { font-weight: 600; margin-top: .4rem; } dl.glossary dd { margin: 0 0 0 1.2rem; }
 section.part { border-top: 6px solid #eef0f3; margin-top: 2.5rem; }
 footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; border-top: 1px solid var(--rule);
   padding-top: .5rem; }
@@ -66,6 +74,9 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; border-top: 1p
   table { font-size: 8pt; page-break-inside: auto; }
   tr { page-break-inside: avoid; }
   .scroll { overflow: visible; }
+  table.decision { font-size: 7.5pt; }
+  table { max-width: 100%; } th, td { overflow-wrap: anywhere; } td.num { white-space: normal; }
+  section#summary h2 { margin-top: 0; }
   a { color: inherit; text-decoration: none; }
 }
 """

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from simpolicy.analysis.decision_figure import short_design
 from simpolicy.analysis.figures import difference_chart, metric_panels, timeseries_bands
 from simpolicy.analysis.labels import fmt_value, label
 from simpolicy.analysis.tables import HEADLINE, PER_100, RELATIVE, band_frame, headline_table
@@ -45,6 +46,21 @@ def _cell(row: pd.Series) -> str:
     return out
 
 
+SCHEMES_PER_TABLE = 4  # with the outcome column, what fits an A4 page without scrolling
+
+
+def split_table(heads: list[str], rows: list[list[str]], per: int = SCHEMES_PER_TABLE) -> str:
+    """A wide outcome-by-scheme table as several tables of at most ``per`` schemes each.
+
+    A printed page cannot scroll sideways: nine schemes in one table hid four of them.
+    Each part repeats the outcome column so it reads on its own.
+    """
+    n = max(len(heads) - 1, 1)
+    return "".join(table([heads[0], *heads[1 + i:1 + i + per]], [[r[0], *r[1 + i:1 + i + per]]
+                                                                 for r in rows])
+                   for i in range(0, n, per))
+
+
 def _verdicts(part: ReportData, outcome: str = "adopters") -> str:
     """Which schemes' mean effect is distinguishable from zero (90 % CI of the mean excludes 0)."""
     s = part.summary
@@ -77,7 +93,7 @@ def headline(part: ReportData, colours: dict[str, str], pid: str, sink: Sink) ->
         if t.empty:
             continue
         rows.append([esc(label(o))] + [_cell(t.loc[lab]) if lab in t.index else "–" for lab in labels])
-    heads = ["outcome"] + labels
+    heads = ["outcome"] + [short_design(lab, part.population) for lab in labels]
     failed = int((part.runs["status"] != "ok").sum()) if "status" in part.runs else 0
     warn = (f'<p class="callout"><strong>{failed} run(s) failed</strong>; their errors are stored in '
             "the results folder. Every number here uses the successful runs only.</p>" if failed else "")
@@ -90,7 +106,7 @@ def headline(part: ReportData, colours: dict[str, str], pid: str, sink: Sink) ->
         "<p>Mean over replications, with the 90 % interval below it; Δ is the difference to the "
         "same runs without the scheme, with its 90 % interval. Measures that are already relative "
         "to no scheme (additional adopters, deadweight, money per adopter, leverage) carry no Δ.</p>",
-        table(heads, rows),
+        split_table(heads, rows),
     ]
     if not part.population and len(labels) > 1:
         per = part.summary[part.summary["kind"] == "per_100_buyers"]
@@ -104,7 +120,8 @@ def headline(part: ReportData, colours: dict[str, str], pid: str, sink: Sink) ->
                     _value(float(t.loc[lab, "mean"]), t.loc[lab, "p05"], t.loc[lab, "p95"], o)
                     if lab in t.index else "–" for lab in labels])
             body += ["<h3>Per 100 buyers</h3><p>The schemes run on populations of different sizes; "
-                     "per 100 public buyers they compare on more equal terms.</p>", table(heads, prow)]
+                     "per 100 public buyers they compare on more equal terms.</p>",
+                     split_table(heads, prow)]
             sink.table(f"{pid}per_100_buyers", per)
     body.append(_verdicts(part))
     fig = difference_chart(part.summary, DIFF_OUTCOMES, colours)
