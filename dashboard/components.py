@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from simpolicy.analysis.labels import fmt_value
+
 GRAPH_CONFIG = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 2},
@@ -59,16 +61,21 @@ def empty_figure(message: str = "") -> go.Figure:
 
 
 def fmt(x, unit: str = "") -> str:
-    """A number as a reader wants it: thousands separators, per cent for shares, '–' for NaN."""
+    """A number as a reader wants it: thousands separators, per cent for shares, '–' for NaN.
+
+    Money reads "EUR 2.0 m" (as in the report and the terminal) and counts of buyers,
+    projects, adoptions or solutions are whole: "-13.67 buyers" claims a precision no
+    simulation has.
+    """
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     if unit == "share":
         return f"{100 * x:.1f} %"
     ax = abs(x)
     if unit == "EUR":
-        if ax >= 1e6:
-            return f"€{x / 1e6:,.2f} m"
-        return f"€{x:,.0f}"
+        return fmt_value(x, "programme_spend_eur")
+    if unit in ("buyers", "projects", "adoptions", "solutions") and ax >= 1:
+        return f"{x:,.0f}"
     if ax >= 100 or float(x).is_integer():
         return f"{x:,.0f}"
     return f"{x:,.2f}" if ax >= 1 else f"{x:.3f}"

@@ -13,10 +13,13 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, dcc, html, no_update
 
+from simpolicy.analysis.decision import decision_table
 from simpolicy.analysis.figures import difference_chart, outcome_intervals, scheme_colours, timeseries_bands
+from simpolicy.experiments.compare import equal_horizon
 from simpolicy.scenario.errors import InputError
 
 from .. import components as ui
+from .. import decision_view as dv
 from .. import summaries as sm
 from ..config import MAX_REPS
 from ..data import label_of
@@ -37,6 +40,8 @@ JOB = "cmp-job"
 NEWS = "cmp-news"
 DRAWN = "cmp-drawn"
 MESSAGE = "cmp-message"
+DECISION = "cmp-decision"
+SORT = "cmp-sort"
 KEYS = "cmp-key-figures"
 SERIES = "cmp-series"
 PER100 = "cmp-per100"
@@ -81,6 +86,15 @@ def layout(ctx, **_query) -> html.Div:
         ]),
         ui.job_bar(RUN, CANCEL, PROGRESS, POLL, JOB, NEWS, DRAWN, cfg.poll_ms, "Run comparison"),
         html.Div(id=MESSAGE),
+        html.Div(className="card", children=[
+            html.Div(className="card-head", children=[
+                html.H3("Decision table: which design, how much more adoption, at what cost"),
+                dcc.Dropdown(id=SORT, options=dv.SORT_OPTIONS, value="additional_adopters",
+                             clearable=False, className="sort-select"),
+            ]),
+            html.Div(id=DECISION, children=html.P("Run a comparison to fill the table.",
+                                                  className="note")),
+        ]),
         html.H3("Key figures"),
         html.Div(id=KEYS, className="kf-cards"),
         html.Div(className="card-controls", children=[
@@ -129,8 +143,12 @@ def start(ctx, refs, population, reps, years):
             label = f"{label} ({label_of(ref)})"
         scenarios[label] = sc.on_population(pop) if pop else sc
         buyers[label] = sum(g.count for g in scenarios[label].population.buyers)
+    if pop:  # one population, one horizon (the longest, or the one set): totals must compare
+        scenarios = equal_horizon(scenarios, float(years) if years else None)
     reps = max(1, min(MAX_REPS, int(reps or ctx.config.default_reps)))
-    return ctx.jobs.submit(scenarios, list(range(reps)), {"buyers": buyers, "labels": list(scenarios)})
+    meta = {"buyers": buyers, "labels": list(scenarios), "population": pop.name if pop else None,
+            "horizon_months": {k: sc.months for k, sc in scenarios.items()}}
+    return ctx.jobs.submit(scenarios, list(range(reps)), meta)
 
 
 def register(app: dash.Dash, ctx) -> None:
@@ -168,6 +186,14 @@ def register(app: dash.Dash, ctx) -> None:
             return (*[no_update] * 8, news)
         return (*draw(snap, series, bool(per100), outcome), news, news)
 
+    @app.callback(Output(DECISION, "children"), Input(NEWS, "data"), Input(SORT, "value"),
+                  State(JOB, "data"))
+    def _decision(_news, sort_by, job):
+        snap = ctx.jobs.snapshot(job) if job else None
+        if snap is None:
+            return no_update
+        return decision(snap, sort_by or "additional_adopters")
+
     @app.callback(Output(CURVES_DL, "data"), Input(CURVES_CSV, "n_clicks"), State(JOB, "data"),
                   State(SERIES, "value"), State(PER100, "value"), prevent_initial_call=True)
     def _curves_csv(_n, job, series, per100):
@@ -191,6 +217,16 @@ def register(app: dash.Dash, ctx) -> None:
             elif name == "intervals":
                 table = table[table["outcome"] == outcome]
             return ui.csv_download(table, f"compare_{name}.csv")
+
+
+def decision(snap, sort_by: str) -> list:
+    """The decision table of the runs finished so far (the report's and the CLI's function)."""
+    if snap.runs.empty or "status" not in snap.runs or not (snap.runs["status"] == "ok").any():
+        return [html.P("Waiting for the first runs…" if not snap.finished else "No run finished.",
+                       className="note")]
+    labels = snap.meta.get("labels") or list(dict.fromkeys(snap.runs["scenario"]))
+    dec = decision_table(snap.runs, sort_by, snap.meta.get("horizon_months"))
+    return dv.decision_component(dec, scheme_colours(labels), snap.meta.get("population"))
 
 
 def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
