@@ -20,16 +20,23 @@ SUBSTANTIAL_COMPLEXITY = 0.5  # developments in the upper half of complexity: "s
 OUTCOMES = (
     "projects_funded", "projects_started", "projects_completed", "projects_aborted",
     "abort_share", "stuck_share", "support_per_project_eur", "programme_spend_eur",
+    "services_cost_eur", "public_money_eur",
     "adopters", "adoptions_per_solution", "solutions_scaled", "followers", "months_to_spread",
-    "deadweight_share", "additional_adoptions", "public_eur_per_adoption",
+    "deadweight_share", "deadweight_eur_share", "additional_adopters",
+    "public_eur_per_additional_adopter", "adopters_existing_products",
     "private_eur_per_public_eur", "small_buyer_share", "sme_contract_share",
     "first_of_kind_share", "transfer_share", "budget_use_share", "buyers_innovating",
     "contracts_per_project", "follow_on_sales_eur",
 )
+ALIASES = {  # old name -> new name, kept for one release (README, contract changes)
+    "additional_adoptions": "additional_adopters",
+    "public_eur_per_adoption": "public_eur_per_additional_adopter",
+}
 EXTRA = (
     "buyers_in_scheme", "substantial_innovations", "abort_share_rushed",
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
     "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
+    "retenders_lost",
 )
 
 
@@ -45,35 +52,68 @@ def _abort_share(projects) -> float:
 
 @dataclass(frozen=True)
 class Baseline:
-    """What outcomes need from the counterfactual run: its starts and its adopters."""
+    """What outcomes need from the counterfactual run: what started and who adopted what."""
 
     started_needs: frozenset[int]
-    adopters: int
+    adopters: int  # buyers that adopted a new solution
+    adoptions: frozenset[tuple[int, int]]  # (buyer, solution key) of every adoption
 
     @classmethod
     def of(cls, m: PolicyModel) -> Baseline:
-        return cls(frozenset(m.ledger.started_needs), len(m.ledger.adopters))
+        led = m.ledger
+        return cls(frozenset(led.started_needs), len(led.adopters),
+                   frozenset((a.buyer, a.key) for a in led.adoptions))
+
+
+def _grant_projects(m: PolicyModel) -> list:
+    """Projects the scheme awarded money to (funded means awarded, ODD 7.10)."""
+    return [p for p in m.projects if p.funded]
+
+
+def deadweight_eur(m: PolicyModel, cf: Baseline) -> float:
+    """Public euros paid for what happened without the scheme too (ODD 7.10).
+
+    Grants to projects whose need started in the counterfactual; prizes on needs that
+    started a project there; scaling grants for purchases (buyer, solution) made there; the
+    running cost of a joint process in the share of the needs it took that started there.
+    The competence centre's cost is not attributed (it acts on every buyer).
+    """
+    led = m.ledger
+    out = sum(g.paid for p in _grant_projects(m) if p.need.id in cf.started_needs for g in p.grants)
+    out += sum(eur for _, eur, need in led.prizes if need in cf.started_needs)
+    out += sum(eur for _, row, key, eur in led.scaling if (row, key) in cf.adoptions)
+    for st in m.programme.instruments:
+        taken = [need for proc, need in led.joint_needs if proc == st.id]
+        if taken:
+            cost = sum(t.amount for t in m.money.transfers if (t.payer_kind, t.payer) == ("service", st.id))
+            out += cost * sum(n in cf.started_needs for n in taken) / len(taken)
+    return out
 
 
 def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     """All outcomes of a run against its counterfactual (same seed, no scheme)."""
     led, prog = m.ledger, m.programme
-    funded = [p for p in m.projects if p.funded]
+    funded = _grant_projects(m)
     n_funded = len(funded) + len(led.prizes)
-    granted = sum(p.public_money for p in funded) + sum(led.prizes)
+    awarded = sum(g.awarded for p in funded for g in p.grants) + sum(e for _, e, _ in led.prizes)
     spend = prog.spent
-    ceiling = sum(s.budget_over(m.months) for s in prog.instruments)
-    granted_all = sum(s.granted for s in prog.instruments)
+    services = m.services_cost()
+    public = spend + services
+    grants = [s for s in prog.instruments if s.type != "joint_process"]
+    ceiling = sum(s.budget_over(m.months) for s in grants)
+    granted_all = sum(s.granted for s in grants)
 
-    developed = [s for s in m.diffusion.solutions if s.origin == "developed"]
-    in_run = _adoptions_by_solution(m)
+    sols = m.diffusion.solutions
+    developed = [s for s in sols if s.origin == "developed"]
+    new = [a for a in led.adoptions if a.new]
+    in_run = _adoptions_by_solution(new)
     reach = [len(in_run.get(s.id, ())) for s in developed]
     scheme_made = [len(in_run.get(p.solution, ())) for p in m.projects
                    if p.solution >= 0 and (p.funded or p.joint)]
     scaled = [months for months in in_run.values() if len(months) >= 3]
     spread = [sorted(months)[2] - sorted(months)[0] for months in scaled]
     old = [p for p in m.projects if 0 <= p.completed_month <= m.months - STUCK_AGE_MONTHS]
-    stuck = sum(1 for p in old if not m.diffusion.solutions[p.solution].adopters)
+    stuck = sum(1 for p in old if p.solution < 0 or not sols[p.solution].adopters)
     dev_projects = [p for p in funded if p.route == "development" and p.contracts > 0]
     contracts = sum(p.contracts for p in m.projects)
     adoptions = led.adoptions
@@ -85,18 +125,21 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "projects_aborted": led.n_aborted,
         "abort_share": _abort_share(funded),
         "stuck_share": ratio(stuck, len(old)),
-        "support_per_project_eur": ratio(granted, n_funded),
+        "support_per_project_eur": ratio(awarded, n_funded),
         "programme_spend_eur": spend,
+        "services_cost_eur": services,
+        "public_money_eur": public,
         "adopters": len(led.adopters),
         "adoptions_per_solution": float(np.mean(reach)) if reach else NAN,
         "solutions_scaled": len(scaled),
         "followers": led.n_followers,
         "months_to_spread": float(np.mean(spread)) if spread else NAN,
-        "deadweight_share": ratio(sum(p.need.id in cf.started_needs for p in funded),
-                                  len(funded)),
-        "additional_adoptions": additional,
-        "public_eur_per_adoption": spend / additional if additional > 0 and spend else NAN,
-        "private_eur_per_public_eur": ratio(sum(p.supplier_invest for p in funded), spend),
+        "deadweight_share": ratio(sum(p.need.id in cf.started_needs for p in funded), len(funded)),
+        "deadweight_eur_share": ratio(deadweight_eur(m, cf), public),
+        "additional_adopters": additional,
+        "public_eur_per_additional_adopter": public / additional if additional > 0 and public else NAN,
+        "adopters_existing_products": len(led.adopters_existing),
+        "private_eur_per_public_eur": ratio(sum(p.supplier_invest for p in funded), public),
         "small_buyer_share": ratio(sum(m.buyers.small[p.need.buyer] for p in funded), len(funded)),
         "sme_contract_share": ratio(sum(p.sme_contracts for p in m.projects), contracts),
         "first_of_kind_share": ratio(sum(a.first_of_kind for a in adoptions), len(adoptions)),
@@ -105,7 +148,7 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "budget_use_share": ratio(granted_all, ceiling),
         "buyers_innovating": len(led.innovating),
         "contracts_per_project": ratio(sum(p.contracts for p in dev_projects), len(dev_projects)),
-        "follow_on_sales_eur": sum(a.price for a in adoptions if a.via != "own"),
+        "follow_on_sales_eur": sum(a.price for a in new if a.via != "own"),
         "buyers_in_scheme": len(led.in_scheme),
         "substantial_innovations": sum(1 for p in m.projects if (p.funded or p.joint)
                                        and p.completed_month >= 0
@@ -113,22 +156,34 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "abort_share_rushed": _abort_share([p for p in funded if p.rushed]),
         "abort_share_thorough": _abort_share([p for p in funded if not p.rushed]),
         "solutions_unscaled": len(in_run) - len(scaled),
-        "diffusion_grants": led.diffusion_grants,
+        "diffusion_grants": len(led.scaling),
         "joint_processes": led.joint_processes,
         "adoptions_per_scheme_solution": float(np.mean(scheme_made)) if scheme_made else NAN,
         "contracts_per_pcp": ratio(sum(p.contracts for p in dev_projects if p.pcp or p.partnership),
                                    sum(1 for p in dev_projects if p.pcp or p.partnership)),
         "budget_granted_eur": granted_all,
         "budget_ceiling_eur": ceiling,
+        "retenders_lost": sum(p.lost_to_retender for p in m.projects),
     }
+    for old_name, new_name in ALIASES.items():
+        out[old_name] = out[new_name]
     for st in prog.instruments:
         out[f"applications_{st.id}"] = st.applications
-        out[f"awards_{st.id}"] = sum(1 for p in funded if any(g.instrument == st.id for g in p.grants))
+        out[f"awards_{st.id}"] = awards(m, st.id)
     return {k: float(v) for k, v in out.items()}
 
 
-def _adoptions_by_solution(m: PolicyModel) -> dict[int, list[int]]:
+def awards(m: PolicyModel, instrument: str) -> int:
+    """Awards an instrument made that took effect: grants on started projects, prizes paid,
+    scaling grants paid (an award a buyer then declined never started anything)."""
+    led = m.ledger
+    return (sum(1 for p in m.projects for g in p.grants if g.instrument == instrument and g.awarded > 0)
+            + sum(1 for inst, _, _ in led.prizes if inst == instrument)
+            + sum(1 for inst, *_ in led.scaling if inst == instrument))
+
+
+def _adoptions_by_solution(adoptions) -> dict[int, list[int]]:
     by: dict[int, list[int]] = {}
-    for a in m.ledger.adoptions:
+    for a in adoptions:
         by.setdefault(a.solution, []).append(a.month)
     return by

@@ -13,8 +13,11 @@ import pytest
 from simpolicy.core import run_model
 from simpolicy.model import draws, screen
 from simpolicy.model.model import PolicyModel
+from simpolicy.model.rng import Purpose
 from simpolicy.scenario.loader import with_sets
 from tests.conftest import short
+
+TENDER, FOLLOWERS = int(Purpose.TENDER), int(Purpose.FOLLOWERS)
 
 
 def fingerprint(model: PolicyModel) -> tuple:
@@ -45,12 +48,25 @@ def test_screen_does_screen():
     """Without this the test above would pass with a screen that never drops a need."""
     model = run_model(short("denmark_baseline", 4), 0)
     built = len(model.projects)
-    assert model.needs.next_id > 2 * built  # most needs end on the spot, unbuilt
+    arrived = sum(len(a.rows) for a in model.draws.arrivals)
+    assert arrived > 2 * built  # most needs end on the spot, unbuilt
+
+
+def some_needs(model, n: int):
+    """The first n needs that arrive over the horizon, built (half of them with a product)."""
+    out = []
+    for a in model.draws.arrivals:
+        for i in range(len(a.rows)):
+            out.append(model.needs._build(int(a.rows[i]), a.u[i], a.z[i].tolist(), int(a.ids[i]),
+                                          int(a.challenges[i]), len(out) % 2 == 0))
+            if len(out) == n:
+                return out
+    return out
 
 
 def test_phase_totals_match_the_cost_of_each_phase():
     model = PolicyModel(short("denmark_baseline", 1), 0)
-    needs = [model.needs.make(row, np.random.default_rng(row), row) for row in range(50)]
+    needs = some_needs(model, 50)
     total, first = screen.phase_totals(model, np.array([n.dev_cost for n in needs]),
                                        np.array([n.market_exists for n in needs]))
     costs = [model.needs.costs(n) for n in needs]
@@ -61,11 +77,10 @@ def test_phase_totals_match_the_cost_of_each_phase():
 def test_might_fund_is_never_false_when_there_is_an_offer():
     model = PolicyModel(short("denmark_copi_proposal", 1), 0)
     prog, offered = model.programme, 0
-    for row in range(model.buyers.n):
-        need = model.needs.make(row, np.random.default_rng(row), row)
+    for need in some_needs(model, 3000):
         offers = prog.offers(need, model.needs.costs(need), 0)
-        might = prog.might_fund(np.array([row]), np.array([need.theme]), np.array([need.market_exists]),
-                                need.u[None, :], 0)[0]
+        might = prog.might_fund(np.array([need.buyer]), np.array([need.theme]),
+                                np.array([need.market_exists]), np.array([need.id]), 0)[0]
         assert might or not offers
         offered += bool(offers)
     assert offered > 50
@@ -129,15 +144,15 @@ def test_kept_tender_draws_are_the_needs_own_stream():
     """What a need's tender draws is what its own generator gives, kept read-only within a bound."""
     streams = draws.NeedStreams(seed=3, max_bytes=2500)
     pick, u_bid, u_rank = streams.tender(42, 300, 40)
-    rng = np.random.default_rng([3, 42, 1])
+    rng = np.random.default_rng([3, TENDER, 42])
     assert (pick == rng.choice(300, 40, replace=False)).all()
     assert (u_bid == rng.random(40)).all() and (u_rank == rng.random(40)).all()
     assert streams.tender(42, 300, 40)[1] is u_bid  # kept
     other_pool = streams.tender(42, 50, 40)[0]  # the same need before another pool: its own draws
-    assert (other_pool == np.random.default_rng([3, 42, 1]).choice(50, 40, replace=False)).all()
+    assert (other_pool == np.random.default_rng([3, TENDER, 42]).choice(50, 40, replace=False)).all()
     assert streams.tender(7, 30, 30)[0] is None  # a pool no larger than k: every firm looks
     named = streams.followers(42, 50, 5)
-    assert (named == np.random.default_rng([3, 42, 2]).choice(50, 5, replace=False)).all()
+    assert (named == np.random.default_rng([3, FOLLOWERS, 42]).choice(50, 5, replace=False)).all()
     with pytest.raises(ValueError, match="read-only"):
         u_bid[0] = 0.5
     # 960 + 960 + 480 + 40 bytes kept; a fifth entry would pass the bound and is made afresh

@@ -9,12 +9,18 @@ the same type (``same_type_weight``). The buyer must also afford the purchase fr
 year's budget; a diffusion grant lowers that price. Where a buyer knows of money for new
 development in the theme, some reuse is crowded out (the Danish survey's warning).
 
-To let idle buyers cost nothing the step is vectorised over solutions: how many concerned
-buyers of each solution become candidates is drawn at once from a binomial at the
-solution's largest hazard (over buyer types), the candidates are a uniform random set of
-that size, and each candidate is then kept with its own hazard over that bound (thinning).
-Together that is exactly an independent chance ``h`` for every concerned buyer, at a cost
-that grows with the adoptions, not with the buyers. Only the few candidates reach Python.
+To let idle buyers cost nothing the step is vectorised over solutions, and every draw is
+keyed by the solution's identity (``Solution.key``), the month and the buyer (rng.py), so a
+solution has the same luck in a scheme's run and in its counterfactual whatever else
+spreads. Each solution has a fixed bound ``b`` on its hazard (``2 (p + q) quality``: full
+awareness, every peer adopted, the largest price pull). Its candidates in a month are the
+concerned buyers (in a fixed order) reached by geometric jumps with success chance ``b``,
+each jump a keyed draw (solution, month, k); each candidate then adopts when its own keyed
+draw (solution, month, buyer) times ``b`` falls below its hazard ``h`` (thinning). Together
+that is exactly an independent chance ``h`` for every concerned buyer, and whether buyer i
+adopts solution s in month t depends only on the state and on draws keyed by (s, t, i):
+common random numbers hold event by event. The cost grows with the candidates, not with
+the buyers; only the few that adopt reach Python.
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import rng as crn
 from .project import Solution
+from .rng import Purpose
+
+MONTH_SHIFT = 1 << 24  # counters: month * 2**24 + k (k-th jump, or the buyer's row)
+MAX_PULL = 2.0  # the largest price pull of scaling support (``_price_pull``)
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -49,7 +60,9 @@ class Diffusion:
             "rel": ((self.n_types,), np.int64), "ad": ((self.n_types,), np.int64),
             "_rel1": ((self.n_types,), np.int64), "_n": ((), np.int64),
             "_adopted": ((m.buyers.n,), bool), "quality": ((), float), "unit_cost": ((), float),
-            "theme": ((), np.int64), "live": ((), bool), "_start": ((), np.int64)}
+            "theme": ((), np.int64), "live": ((), bool), "_start": ((), np.int64),
+            "bound": ((), float), "_log1m": ((), float), "_kgap": ((), np.uint64),
+            "_kadopt": ((), np.uint64)}
         for name, (shape, dtype) in fields.items():
             grown = np.zeros((capacity, *shape), dtype=dtype)
             if old:
@@ -73,6 +86,12 @@ class Diffusion:
             m = self.model
             self.ad[n] = np.bincount(m.buyers.type_idx[m.relevance[:, c] & initial], minlength=self.n_types)
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
+        b, seed = self.model.behaviour, self.model.seed
+        self.bound[n] = min(1.0, MAX_PULL * (b.innovation_p + b.imitation_q) * sol.quality)
+        with np.errstate(divide="ignore"):
+            self._log1m[n] = np.log1p(-self.bound[n])
+        self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
+        self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
         self.live[n] = True
         if sol.adopters:
             self._used(sol)
@@ -110,15 +129,12 @@ class Diffusion:
         share_type = ad / self._rel1[idx]
         share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
         peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
-        aw_max = float(m.buyers.awareness.max()) if m.buyers.n else 0.0
         appeal = self.quality[idx] * self._price_pull(idx)
-        h_type = (b.innovation_p * aw_max + b.imitation_q * peer) * appeal[:, None]
-        h_max = np.clip(h_type.max(1), 0, 1)
-        # candidates: each concerned buyer of a live solution with chance h_max, drawn at once
-        seg = np.repeat(np.arange(len(idx)), m.rng_diffusion.binomial(n, h_max))
+        bound = self.bound[idx]
+        seg, pos = self._candidates(idx, n, m.month)
         if len(seg) == 0:
             return
-        rows = self._rows[self._start[idx][seg] + distinct_positions(m.rng_diffusion, seg, n[seg])]
+        rows = self._rows[self._start[idx][seg] + pos]
         sol_ids = idx[seg]
         fresh = ~self._adopted[sol_ids, rows]
         seg, rows, sol_ids = seg[fresh], rows[fresh], sol_ids[fresh]
@@ -127,7 +143,8 @@ class Diffusion:
         themes = self.theme[sol_ids]
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
              * appeal[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
-        keep = m.rng_diffusion.random(len(rows)) * h_max[seg] < h
+        u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], m.month * MONTH_SHIFT + rows))
+        keep = u * bound[seg] < h
         sol_ids, rows = sol_ids[keep], rows[keep]
         # a peer that cannot pay the price even less the largest scaling grant it could still
         # get is out; budgets and grant money only fall within a month, so one look before
@@ -137,6 +154,41 @@ class Diffusion:
         afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
+
+    def _candidates(self, idx: np.ndarray, n: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
+        """This month's candidates of each live solution: (its position in ``idx``, the
+        candidate's position among the solution's concerned buyers).
+
+        Geometric jumps with success chance ``bound``: jump k of solution s is the keyed draw
+        (s, month, k). Blocks of jumps are drawn until each solution has passed its last
+        concerned buyer (the first block almost always suffices).
+        """
+        log1m, kgap = self._log1m[idx], self._kgap[idx]
+        expect = n * self.bound[idx]
+        todo = np.flatnonzero(n > 0)
+        at = np.full(len(idx), -1, dtype=np.int64)  # last position reached
+        done_k = np.zeros(len(idx), dtype=np.int64)  # jumps drawn so far
+        segs, poss = [], []
+        while len(todo):
+            k = np.ceil(expect[todo] + 4 * np.sqrt(expect[todo]) + 4).astype(np.int64)
+            seg = np.repeat(todo, k)
+            first = np.cumsum(k) - k
+            j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(done_k[todo], k)
+            u = crn.to_uniform(crn.chain(kgap[seg], month * MONTH_SHIFT + j))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
+            gap = np.nan_to_num(gap, nan=0.0, posinf=n.max() + 1.0).astype(np.int64)
+            steps = np.cumsum(gap + 1)
+            pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(at[todo], k)
+            ok = pos < n[seg]
+            segs.append(seg[ok])
+            poss.append(pos[ok])
+            last = pos[first + k - 1]
+            at[todo], done_k[todo] = last, done_k[todo] + k
+            todo = todo[last < n[todo]]
+        if not segs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(segs), np.concatenate(poss)
 
     def _price_pull(self, idx: np.ndarray) -> np.ndarray:
         """How much a diffusion grant raises the adoption hazard: 1 / (1 - grant share), at most 2.
@@ -153,24 +205,3 @@ class Diffusion:
         has = grant > 0
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull
-
-
-def distinct_positions(rng: np.random.Generator, seg: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """A uniform random position below ``size`` for each entry, distinct within each segment.
-
-    Entries of one segment form a uniform random subset of its positions: positions are drawn
-    uniformly and any repeat within a segment is drawn again (rejection), which is rare
-    because candidates are few next to the buyers concerned.
-    """
-    pos = (rng.random(len(seg)) * size).astype(np.int64)
-    span = int(size.max()) + 1
-    keys = np.sort(seg * span + pos)
-    if not (keys[1:] == keys[:-1]).any():
-        return pos  # no repeat (the usual case): what the first pass below would find
-    while True:
-        _, first = np.unique(seg * span + pos, return_index=True)
-        again = np.ones(len(pos), dtype=bool)
-        again[first] = False
-        if not again.any():
-            return pos
-        pos[again] = (rng.random(int(again.sum())) * size[again]).astype(np.int64)

@@ -7,9 +7,11 @@ process, kept read-only, and shared: a what-if that edits the scheme then pays o
 what the scheme changes. Reusing them gives the same results as drawing them again
 (``tests/test_model_speedups.py``).
 
-The needs' arrival is drawn month by month in the stream's order, so the random numbers
-are the ones a month-by-month draw would give; what can be computed from them alone (a
-need's challenge, its normal deviates) is computed once for the whole horizon.
+Whether a buyer has a need in a month, and every uniform of that need, are counter-based
+draws keyed by the buyer, the month and the need (see rng.py), so they are computed for the
+whole horizon at once; what follows from them alone (a need's challenge, its normal
+deviates) is computed once too. The population itself comes from one sequential stream of
+its own, which no scheme can reach (it is drawn before any scheme acts).
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ from scipy.special import ndtri
 from simpolicy.memo import Memo
 from simpolicy.scenario.schema import Population, Scenario
 
+from . import rng as crn
 from .population import Buyers, Suppliers, draw_buyers, draw_suppliers
-from .project import N_DRAWS
+from .project import BUYER_BITS, CARRIED, N_DRAWS
+from .rng import Purpose
 
-ATTRS = 7  # draws that make a need: theme, challenge, cost, value, product, complexity, reuse
+# draws that make a need, one column each: theme, challenge, cost, value, product, complexity,
+# reuse; then the N_DRAWS it carries (project.CARRIED)
+MAKES = (Purpose.NEED_THEME, Purpose.NEED_CHALLENGE, Purpose.NEED_COST, Purpose.NEED_VALUE,
+         Purpose.NEED_PRODUCT, Purpose.NEED_COMPLEXITY, Purpose.NEED_REUSE)
+ATTRS = len(MAKES)
+A_THEME, A_CHALLENGE, A_COST, A_VALUE, A_PRODUCT, A_COMPLEXITY, A_REUSE = range(ATTRS)
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
 MEMO_BYTES = 64 * 2**20  # per process: 12 seeds of a national population (2.2 MB + 3 MB kept)
@@ -40,6 +49,7 @@ class Arrivals:
     """One month's needs as drawn, before any buyer weighs them (arrays, one row per need)."""
 
     rows: np.ndarray  # the buyer of each need
+    ids: np.ndarray  # each need's id: month * 2**BUYER_BITS + buyer row
     u: np.ndarray  # its uniforms: ATTRS that make it, then N_DRAWS it carries
     z: np.ndarray  # normal deviates for its cost and value
     challenges: np.ndarray
@@ -61,7 +71,6 @@ class Draws:
     buyers: Buyers  # a template: each run takes ``fresh_buyers()`` with its own budgets
     suppliers: Suppliers
     relevance: np.ndarray  # buyer x challenge: which challenges concern which buyer
-    aware: np.ndarray  # buyer x 9 uniforms for awareness of money and the competence centre
     stock: tuple[StockSolution, ...]
     rate: np.ndarray  # each buyer's monthly chance of a new need
     theme_p: np.ndarray  # the population's theme shares
@@ -101,11 +110,11 @@ class Draws:
 
     def arrays(self) -> list[np.ndarray]:
         """Every array the draws hold."""
-        out = [self.relevance, self.aware, self.rate, self.theme_p, self.theme_cum,
+        out = [self.relevance, self.rate, self.theme_p, self.theme_cum,
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
                *(s.users for s in self.stock), *self.concerned]
         for a in self.arrivals:
-            out += [a.rows, a.u, a.z, a.challenges]
+            out += [a.rows, a.ids, a.u, a.z, a.challenges]
         return [a for a in out if isinstance(a, np.ndarray)]
 
 
@@ -131,7 +140,7 @@ class NeedStreams:
         key = (need_id, 1, pool, k)
         hit = self._memo.get(key)
         if hit is None:
-            rng = np.random.default_rng([self.seed, need_id, 1])
+            rng = np.random.default_rng([self.seed, int(Purpose.TENDER), need_id])
             pick = rng.choice(pool, k, replace=False) if pool > k else None
             hit = self._keep(key, (pick, rng.random(k), rng.random(k)))
         return hit
@@ -141,7 +150,7 @@ class NeedStreams:
         key = (need_id, 2, n, k)
         hit = self._memo.get(key)
         if hit is None:
-            rng = np.random.default_rng([self.seed, need_id, 2])
+            rng = np.random.default_rng([self.seed, int(Purpose.FOLLOWERS), need_id])
             hit = self._keep(key, rng.choice(n, size=k, replace=False))
         return hit
 
@@ -225,14 +234,14 @@ def forget() -> None:
     _MEMO.clear()
 
 
-def streams(seed: int) -> list[np.random.SeedSequence]:
-    """The run's independent streams: population, needs, diffusion, programme, awareness."""
-    return np.random.SeedSequence(seed).spawn(5)
+def population_stream(seed: int) -> np.random.SeedSequence:
+    """The population's own sequential stream (buyers, suppliers, relevance, stock)."""
+    return np.random.SeedSequence(seed).spawn(1)[0]
 
 
 def draw(spec: DrawSpec, seed: int) -> Draws:
     """Draws the population, the stock of solutions and every month's needs."""
-    s_pop, s_need, _s_diff, _s_prog, s_aware = streams(seed)
+    s_pop = population_stream(seed)
     pop = spec.population
     themes = list(pop.themes)
     rng_pop = np.random.default_rng(s_pop)
@@ -240,7 +249,6 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     suppliers = draw_suppliers(rng_pop, pop, len(themes))
     n_chal = len(themes) * spec.challenges_per_theme
     relevance = rng_pop.random((buyers.n, n_chal)) < spec.relevance_share
-    aware = np.random.default_rng(s_aware).random((buyers.n, 9))
     stock = _stock(rng_pop, relevance)
     # larger buyers have more to renew: needs grow with budget, less than in proportion
     size = np.clip((buyers.budget / spec.reference_budget_eur) ** 0.4, 0.05, 5)
@@ -248,9 +256,8 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     w = np.array([pop.themes[t] for t in themes], dtype=float)
     theme_p = w / w.sum()
     theme_cum = np.cumsum(theme_p)
-    arrivals = _arrivals(np.random.default_rng(s_need), rate, spec.months, relevance,
-                         theme_cum, spec.challenges_per_theme)
-    d = Draws(buyers, suppliers, relevance, aware, stock, rate, theme_p, theme_cum, arrivals,
+    arrivals = _arrivals(int(seed), rate, spec.months, relevance, theme_cum, spec.challenges_per_theme)
+    d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
               NeedStreams(int(seed)), BuiltNeeds())
     _freeze(d)
     return d
@@ -266,28 +273,35 @@ def _stock(rng: np.random.Generator, relevance: np.ndarray) -> tuple[StockSoluti
     return tuple(out)
 
 
-def _arrivals(rng: np.random.Generator, rate: np.ndarray, months: int, relevance: np.ndarray,
+def _arrivals(seed: int, rate: np.ndarray, months: int, relevance: np.ndarray,
               theme_cum: np.ndarray, cpt: int) -> tuple[Arrivals, ...]:
-    """Every month's needs: who has one (each buyer at its rate), and the need's uniforms."""
+    """Every month's needs: who has one (each buyer at its rate), and the need's uniforms.
+
+    A buyer has a need in a month when its draw for (buyer, month) falls below its rate;
+    the need's id is its identity (month, buyer), and each of its uniforms is the draw of
+    one purpose for that id.
+    """
     if months <= 0:
         return ()
-    rows, u = [], []
-    for _ in range(months):
-        r = np.flatnonzero(rng.random(len(rate)) < rate)
-        rows.append(r)
-        u.append(rng.random((len(r), N_DRAWS + ATTRS)) if len(r) else np.empty((0, N_DRAWS + ATTRS)))
-    counts = [len(r) for r in rows]
-    all_rows, all_u = np.concatenate(rows), np.concatenate(u)
+    n = len(rate)
+    month = np.arange(months)
+    hit = crn.uniforms(seed, Purpose.ARRIVAL, np.arange(n)[None, :], month[:, None]) < rate[None, :]
+    when, all_rows = np.nonzero(hit)
+    ids = when.astype(np.int64) * (1 << BUYER_BITS) + all_rows
+    all_u = np.empty((len(ids), ATTRS + N_DRAWS))
+    for j, purpose in enumerate(MAKES + CARRIED):
+        all_u[:, j] = crn.uniforms(seed, purpose, ids)
     z = normal_deviates(all_u)
     chal = challenges(relevance, theme_cum, cpt, all_rows, all_u)
-    cuts = np.cumsum(counts)[:-1]
-    return tuple(Arrivals(*parts) for parts in zip(np.split(all_rows, cuts), np.split(all_u, cuts),
-                                                   np.split(z, cuts), np.split(chal, cuts), strict=True))
+    cuts = np.searchsorted(when, month[1:])
+    return tuple(Arrivals(*parts) for parts in zip(
+        np.split(all_rows, cuts), np.split(ids, cuts), np.split(all_u, cuts), np.split(z, cuts),
+        np.split(chal, cuts), strict=True))
 
 
 def normal_deviates(u: np.ndarray) -> np.ndarray:
     """A need's cost and value deviates from its uniforms 2 and 3."""
-    return ndtri(np.clip(u[:, 2:4], 1e-9, 1 - 1e-9))
+    return ndtri(np.clip(u[:, [A_COST, A_VALUE]], 1e-9, 1 - 1e-9))
 
 
 def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.ndarray,
@@ -296,12 +310,12 @@ def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.
 
     A buyer concerned by none of the theme's challenges may have any of them.
     """
-    themes = np.searchsorted(theme_cum, u[:, 0] * 0.999999)
+    themes = np.searchsorted(theme_cum, u[:, A_THEME] * 0.999999)
     options = relevance.reshape(relevance.shape[0], -1, cpt)[rows, themes]
     count = options.sum(1)
     options[count == 0] = True
     count[count == 0] = cpt
-    pick = (u[:, 1] * count).astype(np.int64)  # the pick-th challenge that concerns it
+    pick = (u[:, A_CHALLENGE] * count).astype(np.int64)  # the pick-th challenge that concerns it
     return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
 
 

@@ -94,34 +94,75 @@ class InstrumentState:
 
     def offer(self, costs: dict[str, float], internal_share: float) -> float:
         """The grant the rules allow for these costs (0 if below the minimum grant)."""
+        return sum(self.plan(costs, internal_share).values())
+
+    def plan(self, costs: dict[str, float], internal_share: float) -> dict[str, float]:
+        """What the grant would pay for each cost line, by the instrument's rules.
+
+        - Phases it covers, at ``rate``: a buyer-side grant without ``internal_costs`` pays
+          only the external part of the phases where buyer staff work (``INTERNAL_PHASES``).
+        - ``internal_costs``: the buyer's staff work (its share of preparation, tender and
+          implementation) at ``rate``, wherever the instrument's phases lie (a project lead
+          runs the whole project), at most ``internal_cost_cap_share`` of the grant.
+        - ``project_office_share``: an external project office (needs, market study,
+          management) whose cost is that share of the project budget it is part of; its
+          line is ``office`` in the project's costs (``PolicyModel.consider`` adds it).
+        - ``min_supplier_share``: what the grant pays for anything but the suppliers'
+          development is at most the rest of the grant.
+        Then ``max_grant_eur`` scales every line down alike; below the minimum grant, nothing.
+        """
         s = self.spec
-        eligible = 0.0
+        external: dict[str, float] = {}
         for phase in s.phases:
             c = costs.get(phase, 0.0)
-            if phase not in INTERNAL_PHASES:
-                pass  # bought from suppliers: no buyer staff cost inside
-            elif s.paid_to == "buyer" and not s.internal_costs:
-                c *= 1 - internal_share  # external costs only
-            elif s.internal_costs:
-                c -= max(0.0, c * internal_share - c * s.internal_cost_cap_share)
-            eligible += c
-        if s.project_office_share:
-            eligible = eligible / (1 - s.project_office_share)  # the office comes on top
-        amount = min(s.max_grant_eur, s.rate * eligible)
-        return amount if amount >= max(s.min_grant_eur, 1.0) else 0.0
+            if phase in INTERNAL_PHASES and s.paid_to == "buyer":
+                c *= 1 - internal_share  # the buyer's staff part is internal
+            if c > 0:
+                external[phase] = s.rate * c
+        if s.project_office_share and costs.get("office", 0.0) > 0:
+            external["office"] = s.rate * costs["office"]
+        if s.internal_costs:
+            internal = {p: s.rate * internal_share * costs.get(p, 0.0) for p in INTERNAL_PHASES
+                        if costs.get(p, 0.0) > 0}
+            cap = s.internal_cost_cap_share
+            total_int, rest = sum(internal.values()), sum(external.values())
+            limit = rest * cap / (1 - cap) if cap < 1 else total_int
+            if total_int > limit:
+                internal = {p: v * limit / total_int for p, v in internal.items()}
+            for p, v in internal.items():
+                external[p] = external.get(p, 0.0) + v
+        if s.min_supplier_share > 0:
+            dev = external.get("development", 0.0)
+            other = sum(v for p, v in external.items() if p != "development")
+            limit = dev * (1 - s.min_supplier_share) / s.min_supplier_share
+            if other > limit:
+                external = {p: (v if p == "development" else v * limit / other)
+                            for p, v in external.items()}
+        amount = sum(external.values())
+        if amount > s.max_grant_eur:
+            external = {p: v * s.max_grant_eur / amount for p, v in external.items()}
+            amount = s.max_grant_eur
+        return external if amount >= max(s.min_grant_eur, 1.0) else {}
 
-    def commit(self, amount: float, month: int, costs: dict[str, float]) -> Grant:
-        """Commits a grant (the caller checked `available`)."""
+    def commit(self, amount: float, month: int, costs: dict[str, float],
+               plan: dict[str, float] | None = None) -> Grant:
+        """Commits a grant (the caller checked `available`); ``plan`` splits it by cost line."""
         year = month // 12
         if self.spec.annual_budget_eur is not None:
             self.committed[year] = self.committed.get(year, 0.0) + amount
         else:
             self.committed_total += amount
         self.awards += 1
-        phases = tuple(p for p in self.spec.phases if costs.get(p, 0.0) > 0)
-        eligible = sum(costs.get(p, 0.0) for p in phases)
-        return Grant(self.id, self.type, amount, self.spec.rate, eligible, year, phases,
-                     awarded=amount)
+        if plan is None:  # paid in proportion to the covered phases' costs
+            phases = [p for p in self.spec.phases if costs.get(p, 0.0) > 0]
+            total = sum(costs[p] for p in phases)
+            plan = {p: amount * costs[p] / total for p in phases} if total else {}
+        elif abs(sum(plan.values()) - amount) > 1e-6 * max(1.0, amount):
+            scale = amount / sum(plan.values())  # a partial award (a stacked supplier grant)
+            plan = {p: v * scale for p, v in plan.items()}
+        eligible = sum(costs.get(p, 0.0) for p in plan)
+        return Grant(self.id, self.type, amount, self.spec.rate, eligible, year, tuple(plan),
+                     awarded=amount, plan=dict(plan))
 
     def release(self, grant: Grant) -> None:
         """Gives back the unpaid part of a grant when its project ends early."""
@@ -132,12 +173,13 @@ class InstrumentState:
             self.committed_total -= unpaid
         grant.amount = grant.paid
 
-    def pay(self, grant: Grant, phase: str, costs: dict[str, float]) -> float:
-        """Pays the part of a grant that covers a phase, in proportion to its cost."""
-        if phase not in grant.phases or grant.eligible <= 0:
+    def pay(self, grant: Grant, line: str) -> float:
+        """Pays what the grant planned for one cost line, once (never more than is left)."""
+        planned = grant.plan.get(line, 0.0)
+        if planned <= 0 or line in grant.paid_lines:
             return 0.0
-        share = costs.get(phase, 0.0) / grant.eligible
-        amount = min(grant.amount - grant.paid, grant.amount * share)
+        amount = min(grant.amount - grant.paid, planned)
+        grant.paid_lines.add(line)
         grant.paid += amount
         self.paid += amount
         return amount

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .market import development_succeeds, tender
-from .project import U_PHASE, U_RETENDER, Project
-
-U_PHASE_EXISTING = U_PHASE + 12  # development uses U_PHASE..U_PHASE+11
+from .market import development_succeeds, retender, tender
+from .project import U_RETENDER, U_TENDER_FIT, Project
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -32,29 +30,46 @@ def advance_due(model: PolicyModel) -> None:
         NEXT[p.phase](model, p)
 
 
-def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
-    """Starts a phase: the buyer pays its own share, the programme pays its grants.
+def lines_of(phase: str) -> tuple[str, ...]:
+    """The cost lines a phase pays: an external project office works during preparation."""
+    return ("preparation", "office") if phase == "preparation" else (phase,)
 
-    Returns False when the buyer cannot pay its share from this year's budget: for
-    development that ends the project (multi-year commitments are hard on annual budgets).
+
+def planned(p: Project, lines: tuple[str, ...]) -> float:
+    """What the project's grants will still pay for these cost lines."""
+    total = 0.0
+    for g in p.grants:
+        due = sum(g.plan.get(line, 0.0) for line in lines if line not in g.paid_lines)
+        total += min(g.amount - g.paid, due)
+    return total
+
+
+def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
+    """Starts a phase: the programme pays its grants, pools and the buyer the rest.
+
+    Whether the buyer can pay its share is checked before anything is paid. Returns False
+    when it cannot: for development that ends the project (multi-year commitments are hard
+    on annual budgets), and nothing of the phase is paid.
     """
-    p.phase, p.phase_end = phase, model.month + months
-    cost = p.costs.get(phase, 0.0)
-    public = sum(model.pay(g, phase, p.costs) for g in p.grants) if p.grants else 0.0
-    own = max(0.0, cost - public - p.need.background * cost)
-    if phase == "development" and p.route == "development":
-        own *= 1 - _supplier_paid_share(p)
+    lines = lines_of(phase)
+    cost = sum(p.costs.get(line, 0.0) for line in lines)
+    public = planned(p, lines) if p.grants else 0.0
+    rest = max(0.0, cost - public)
+    pooled = p.need.background * rest  # pools and foundations top up what the scheme leaves
+    own = rest - pooled
     left, row = model.buyers.budget_left, p.need.buyer
     if phase in CHECKED_PHASES and own > left[row] + 1e-9:  # Buyer.can_afford, inlined (hot)
         if phase == "development" and own > left[row] + model.buyers.budget[row]:
             return False
-    left[row] -= own
+    p.phase, p.phase_end = phase, model.month + months
+    money = model.money
+    for g in p.grants:
+        st = model.state(g)
+        for line in lines:
+            money.grant(st, g, line, p.id)
+    money.background(row, pooled, phase, p.id)
+    money.buyer(row, own, phase, p.id)
     return True
-
-
-def _supplier_paid_share(p: Project) -> float:
-    return min(1.0, sum(g.rate for g in p.grants if g.itype == "supplier_grant"
-                        and "development" in g.phases))
 
 
 def _after_preparation(model: PolicyModel, p: Project) -> None:
@@ -65,7 +80,7 @@ def _after_tender(model: PolicyModel, p: Project) -> None:
     if p.route == "existing":
         # requirements written in a rush miss the need: the tender finds nothing that fits
         miss = model.behaviour.preparation_effect * (1 - p.prep_quality) * 0.5
-        if p.need.u[U_PHASE_EXISTING] < miss:
+        if p.need.u[U_TENDER_FIT] < miss:
             model.end(p, "aborted", "tender failed")
             return
         _start_purchase(model, p)
@@ -100,6 +115,9 @@ def _start_purchase(model: PolicyModel, p: Project) -> None:
         p.phase_end = model.month + TENDER_MONTHS
         if p.need.u[U_RETENDER] >= model.behaviour.pilot_wins_retender:
             p.lost_to_retender = True
+            if not retender(model, p):  # a rival's product is bought instead, or none fits
+                model.end(p, "stuck", "lost re-tender")
+                return
     _try_purchase(model, p)
 
 
@@ -109,9 +127,7 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
         return
     buyer = model.buyer(p.need.buyer)
     cost = p.costs.get("purchase", 0.0) + p.costs.get("implementation", 0.0)
-    public = sum(g.amount - g.paid for g in p.grants
-                 if {"purchase", "implementation"} & set(g.phases))
-    own = max(0.0, cost - public - p.need.background * cost)
+    own = max(0.0, cost - planned(p, ("purchase", "implementation"))) * (1 - p.need.background)
     # a planned purchase was budgeted (it may draw on next year's budget); without a plan
     # nobody set money aside and the solution waits for a budget year that makes one
     # (the valley of death, brief 4.1 path b)

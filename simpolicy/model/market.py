@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import rng as crn
 from .agents import bid_decisions
-from .project import U_PHASE, Project
+from .project import Project
+from .rng import Purpose
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -32,9 +34,7 @@ def visible_market(model: PolicyModel, p: Project) -> float:
 def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     """Runs the development tender; sets contracts and supplier investment. False if no bid."""
     b = model.behaviour
-    pool = model.suppliers_by_theme[p.need.theme]
-    if not model.scenario.population.foreign_suppliers_allowed:
-        pool = pool[~model.suppliers.foreign[pool]]
+    pool = supplier_pool(model, p.need.theme)
     if len(pool) == 0:
         return False
     k = min(len(pool), b.supplier_candidates)
@@ -74,13 +74,12 @@ def development_succeeds(model: PolicyModel, p: Project, phases: list[int]) -> t
     chance = (b.base_success * (1 - 0.5 * b.complexity_effect * p.need.complexity)
               * (1 - b.preparation_effect * (1 - p.prep_quality))
               * (1 - engagement_penalty(model, p)))
-    draw = 0
-    for keep in phases:
+    for phase, keep in enumerate(phases):
         alive = alive[:keep]
         survivors = []
         for s in alive:
-            u = p.need.u[U_PHASE + draw % 12]
-            draw += 1
+            # each contractor's phase has its own draw (need, phase, supplier)
+            u = crn.uniform(model.seed, Purpose.PHASE_SUCCESS, p.need.id, phase, s)
             if u < chance * (0.7 + 0.3 * model.suppliers.capability[s]):
                 survivors.append(s)
         alive = survivors
@@ -95,3 +94,31 @@ def engagement_penalty(model: PolicyModel, p: Project) -> float:
     if p.own_share >= b.engagement_share or b.engagement_share <= 0:
         return 0.0
     return b.full_cover_penalty * (1 - p.own_share / b.engagement_share)
+
+
+def supplier_pool(model: PolicyModel, theme: int) -> np.ndarray:
+    """The suppliers that may bid for a need of this theme (domestic only where required)."""
+    pool = model.suppliers_by_theme[theme]
+    if not model.scenario.population.foreign_suppliers_allowed:
+        pool = pool[~model.suppliers.foreign[pool]]
+    return pool
+
+
+def retender(model: PolicyModel, p: Project) -> bool:
+    """The piloting supplier lost the re-tender of the purchase (brief 4.1, path a).
+
+    A rival of the theme (the need's own draw) wins with its own product, built on what
+    the pilot showed: it is what the buyer buys and what spreads, at the rival's quality;
+    the pilot's solution stays unsold. False when no rival exists (nothing fits).
+    """
+    pool = supplier_pool(model, p.need.theme)
+    pool = pool[pool != p.supplier]
+    if len(pool) == 0:
+        return False
+    u = crn.uniform(model.seed, Purpose.RETENDER_RIVAL, p.need.id)
+    rival = int(pool[int(u * len(pool))])
+    quality = 0.5 + 0.5 * float(model.suppliers.capability[rival])
+    p.supplier = rival
+    p.solution = model.new_solution(p.need, "rival", quality, rival).id
+    model.diffusion.live[p.solution] = False  # spreads only once the buyer uses it
+    return True

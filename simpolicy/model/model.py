@@ -13,16 +13,28 @@ import numpy as np
 from simpolicy.scenario.schema import Scenario
 
 from . import lifecycle
+from . import rng as crn
 from .agents import Buyer, Supplier
 from .diffusion import Diffusion
-from .draws import draws_for, streams
+from .draws import draws_for
 from .instruments import competition_multiple
 from .ledger import Ledger
+from .money import Money
 from .needs import NeedSource
 from .programme import Decision, Programme
-from .project import U_GO, U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
+from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
+from .rng import Purpose
+from .services import Services
 
 SHARED_PHASES = ("preparation", "tender", "development")
+ORIGINS = {"stock": 1, "market": 2, "developed": 3, "rival": 4}
+
+
+def solution_key(origin: str, ident: int) -> int:
+    """A solution's identity across runs: its origin and the challenge (a product on the
+    market, a stock solution) or the need (a development, a rival's product) it answers.
+    Diffusion's draws are keyed by it, so a solution has the same luck in every run."""
+    return ORIGINS[origin] << 40 | int(ident)
 
 
 class PolicyModel(mesa.Model):
@@ -33,11 +45,8 @@ class PolicyModel(mesa.Model):
         self.scenario, self.seed, self.behaviour = scenario, seed, scenario.behaviour
         self.months, self.month = scenario.months, 0
         self.theme_names = list(scenario.population.themes)
-        # independent streams: a scheme can never shift the needs or the population, so
-        # those are drawn once per population and seed and shared (see draws.py)
-        s_diff, s_prog = streams(seed)[2:4]
-        self.rng_diffusion = np.random.default_rng(s_diff)
-        self.rng_programme = np.random.default_rng(s_prog)
+        # every chance event draws by its purpose and identity (rng.py); what no scheme can
+        # change (the population, the needs) is drawn once per population and seed and shared
         self.draws = draws_for(scenario, seed)
         self.buyers = self.draws.fresh_buyers()
         self.suppliers = self.draws.suppliers
@@ -51,17 +60,19 @@ class PolicyModel(mesa.Model):
         self.buyer_agents = [Buyer(self, i) for i in range(self.buyers.n)]
         self.supplier_agents = [Supplier(self, i) for i in range(self.suppliers.n)]
         self.programme = Programme(self)
+        self.services = Services(self)
+        self.money = Money(self)
         self.ledger = Ledger(self)
         self.diffusion = Diffusion(self)
         self.needs = NeedSource(self, self.draws)
         self.market_products: dict[int, Solution] = {}
         self.projects: list[Project] = []
         self.active: list[Project] = []
-        self._aware_draws = self.draws.aware
         centre = scenario.scheme.competence_centre
         # buyers the competence centre works with (advice, templates, process support)
-        self.advised = self._aware_draws[:, 8] < (centre.reach if centre else 0.0)
-        self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
+        reach = crn.uniforms(seed, Purpose.CENTRE_REACH, np.arange(self.buyers.n))
+        self.advised = reach < (centre.reach if centre else 0.0)
+        self.dev_money_known = self.programme.dev_money_known()
         # how much each buyer inflates its own money at risk (Buyer.utility); advice relieves
         b = self.behaviour
         relief = np.where(self.advised, b.advice_risk_relief, 0.0)
@@ -96,10 +107,11 @@ class PolicyModel(mesa.Model):
         if self.month % 12 == 0:
             self.new_year()
         self.programme.centre_step()
-        self.needs.joint_processes()
-        self.needs.competitions()
+        self.programme.service_costs()
         for need in self.needs.arrive():
-            self.consider(need)
+            if not self.services.take(need):  # brought to a joint process or competition
+                self.consider(need)
+        self.services.step()
         for decision in self.programme.run_calls(self.month):
             self.decide(decision)
         lifecycle.advance_due(self)
@@ -110,32 +122,36 @@ class PolicyModel(mesa.Model):
     def new_year(self) -> None:
         """Annual budgets renew; awareness of development money is re-read."""
         self.buyers.new_year()
-        self.dev_money_known = self.programme.dev_money_known(self._aware_draws)
+        self.dev_money_known = self.programme.dev_money_known()
 
     # --- decisions --------------------------------------------------------------
-    def consider(self, need: Need, followers: list[int] | None = None,
-                 joint: bool = False) -> None:
+    def consider(self, need: Need, followers: list[int] | None = None, joint: bool = False,
+                 members: list[Need] | None = None, prepared: bool = False) -> None:
         """A buyer weighs a need: if it would go with the support it knows of, it applies.
 
         Buyers apply only when the project is worth doing with the grants they could get;
         once every application is answered they decide again with what was awarded.
+        ``joint``: a joint process's lead, whose ``members`` share the process's costs;
+        ``prepared``: the need went through an idea competition first.
         """
-        costs = self.needs.costs(need)
-        if joint and followers:
-            # one process for many buyers: they share the cost of getting to a solution
-            share = 1 / (1 + len(followers))
-            costs = {k: v * share if k in SHARED_PHASES else v for k, v in costs.items()}
+        costs = self.shared_costs(need, 1 + len(followers or ())) if joint else self.needs.costs(need)
         offers = self.programme.offers(need, costs, self.month)
         pcp = next((st for st, _ in offers if st.type == "pcp"), None) if offers else None
         if pcp is not None:
             # a pre-commercial procurement pays every competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
+        office = max((st.spec.project_office_share for st, _ in offers), default=0.0)
+        if office > 0:
+            # an external project office is a share of the project budget it is part of
+            costs = {**costs, "office": office / (1 - office) * costs["development"]}
+            offers = self.programme.offers(need, costs, self.month)
         # not worth it even with every grant on offer: then not with less either
         if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0, joint):
             return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
+        decision.members, decision.prepared = members or [], prepared
         if not offers:
             self._go(decision, 0.0)  # nothing to apply for: it goes on its own money
             return
@@ -154,12 +170,21 @@ class PolicyModel(mesa.Model):
         # share must fit a year's budget
         first_year = (costs["preparation"] + costs["tender"]) * (1 - public / total)
         feasible = buyer.can_afford(first_year) and own / max(1.0, years) <= buyer.annual_budget
-        if joint:  # procurements the buyers would make anyway (brief 4.2), if affordable
-            return feasible and need.u[U_GO] < self.behaviour.joint_uptake
         return feasible and buyer.utility(need, own, years) > 0
+
+    def shared_costs(self, need: Need, n: int) -> dict[str, float]:
+        """A need's costs when n buyers share one process up to the development's end."""
+        return {k: v / n if k in SHARED_PHASES else v for k, v in self.needs.costs(need).items()}
+
+    def joins(self, need: Need, n: int) -> bool:
+        """Whether a buyer joins a joint process of n buyers: its need is worth it at the
+        shared cost (on its own money: a process pays nothing), by the usual rule."""
+        return self._worth_it(need, self.shared_costs(need, n), 0.0, True)
 
     def decide(self, d: Decision) -> None:
         """Starts the project if its value beats the buyer's own money at risk."""
+        if "office" in d.costs and not any(g.plan.get("office") for g in d.awarded):
+            d.costs = {k: v for k, v in d.costs.items() if k != "office"}  # no office paid
         public = sum(g.amount for g in d.awarded)
         if not self._worth_it(d.need, d.costs, public, d.joint):
             for g in d.awarded:
@@ -178,6 +203,7 @@ class PolicyModel(mesa.Model):
         need, b = d.need, self.behaviour
         p = Project(len(self.projects), need, self.month, need.route, d.costs, list(d.awarded))
         p.followers, p.joint, p.own_share = list(d.followers), d.joint, own_share
+        p.members = list(d.members)
         # buying an existing product is itself the plan; a development needs one made
         p.has_plan = need.route == "existing" or self.plans_purchase(need)
         cap = self.buyers.capability[need.buyer]
@@ -185,10 +211,12 @@ class PolicyModel(mesa.Model):
         if p.grants:
             if any(g.itype == "preparation_grant" for g in p.grants):
                 quality += b.preparation_grant_boost
-            if any(self.state(g).spec.project_office_share > 0 for g in p.grants):
+            if any(g.plan.get("office") for g in p.grants):
                 quality += b.preparation_grant_boost  # an external project office prepares
         if d.joint:
             quality += 0.15  # joint market dialogue
+        if d.prepared:
+            quality += 0.1  # an idea competition explored the solutions first
         if self.advised[need.buyer]:
             quality += 0.1  # process support from the competence centre
             centre = self.programme.centre
@@ -221,15 +249,13 @@ class PolicyModel(mesa.Model):
         """Whether the buyer has a plan and money foreseen for the purchase."""
         cap = self.buyers.capability[need.buyer]
         chance = self.behaviour.plan_base * (0.5 + cap)
-        u = need.u[U_PLAN] if not later else self.rng_programme.random()
-        return bool(u < (chance if not later else chance * 0.5))
+        if not later:
+            return bool(need.u[U_PLAN] < chance)
+        return crn.uniform(self.seed, Purpose.LATER_PLAN, need.id, self.month) < chance * 0.5
 
     # --- money ------------------------------------------------------------------
     def state(self, g: Grant):
         return self.programme.state(g.instrument)
-
-    def pay(self, g: Grant, phase: str, costs: dict[str, float]) -> float:
-        return self.state(g).pay(g, phase, costs)
 
     def end(self, p: Project, status: str, reason: str = "") -> None:
         """Ends a project; unpaid grants go back to the programme."""
@@ -248,7 +274,8 @@ class PolicyModel(mesa.Model):
         # the price for a buyer of median size; each adopter pays it scaled to its size
         price = (costs.get("purchase", 0) + costs.get("implementation", 0)) / self.size_scale(need.buyer)
         sol = Solution(len(self.diffusion.solutions), need.challenge, need.theme, quality,
-                       price, origin, self.month, supplier)
+                       price, origin, self.month, supplier,
+                       key=solution_key(origin, need.challenge if origin == "market" else need.id))
         self.diffusion.add(sol)
         return sol
 
@@ -271,7 +298,7 @@ class PolicyModel(mesa.Model):
         self.diffusion.live[sol.id] = True
         uptake = self.behaviour.joint_uptake if p.joint else self.behaviour.follower_uptake
         for row in p.followers:
-            if self.rng_programme.random() < uptake:
+            if crn.uniform(self.seed, Purpose.FOLLOWER_UPTAKE, p.need.id, row) < uptake:
                 self.try_adopt(row, sol, via="follower")
 
     def try_adopt(self, row: int, sol: Solution, via: str) -> bool:
@@ -287,11 +314,11 @@ class PolicyModel(mesa.Model):
         committed = via == "follower" and own <= buyer.annual_budget
         if not (committed or buyer.can_afford(own)):
             return False
-        buyer.spend(own)
+        self.money.buyer(row, own, "diffusion")
         if st is not None:
-            g = st.commit(grant, self.month, {"diffusion": price})
-            st.pay(g, "diffusion", {"diffusion": price})
-            self.ledger.diffusion_grants += 1
+            g = st.commit(grant, self.month, {"diffusion": price}, plan={"diffusion": grant})
+            self.money.grant(st, g, "diffusion")
+            self.ledger.scaling_grant(row, sol, g)
         self.record_adoption(row, sol, via=via, price=price)
         return True
 
@@ -305,6 +332,10 @@ class PolicyModel(mesa.Model):
             sol.first_purchase = self.month
         self.diffusion.record(sol, row)
         self.ledger.adopted(row, sol, via, first, price)
+
+    def services_cost(self) -> float:
+        """What the services (competence centre, joint processes) cost so far."""
+        return self.money.paid_by("service")
 
     def size_scale(self, row: int) -> float:
         """How a buyer's project sizes scale with its budget (larger buyers, larger needs)."""

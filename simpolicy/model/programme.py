@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from . import rng as crn
 from .instruments import DEVELOPMENT_TYPES, InstrumentState
-from .project import U_AWARE, U_SCORE, Need
+from .project import U_SCORE, Need
+from .rng import Purpose
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -45,6 +47,10 @@ class Decision:
     offers: list[tuple[InstrumentState, float]]
     waiting: int = 0
     awarded: list = field(default_factory=list)
+    followers: list[int] = field(default_factory=list)
+    joint: bool = False
+    members: list = field(default_factory=list)  # joint process: the other buyers' needs
+    prepared: bool = False  # an idea competition came first
 
 
 class Programme(mesa.Agent):
@@ -55,7 +61,6 @@ class Programme(mesa.Agent):
         spec = model.scenario.scheme
         self.instruments = [InstrumentState(i, model.months) for i in spec.instruments]
         self.centre = spec.competence_centre
-        self._process_credit = {s.id: 0.0 for s in self.instruments}
         self._by_id = {s.id: s for s in self.instruments}
         # what an instrument covers never changes: look it up once per theme and route
         themes = model.theme_names
@@ -67,6 +72,14 @@ class Programme(mesa.Agent):
             for t in range(len(themes)) for r, route in enumerate(ROUTES)}
         self._scaling = [(st, self._covers[k][:, 0]) for k, st in enumerate(self.instruments)
                          if st.type == "diffusion_grant"]
+        # each instrument's key for the draws that concern it: by its id, not its position,
+        # so adding an instrument leaves a buyer's luck with the others as it was
+        self._inst_keys = np.array([crn.name_id(st.id) for st in self.instruments], dtype=np.int64)
+        self._known_u: dict[int, np.ndarray] = {}  # need id -> its draw per instrument
+        # services (joint processes, competitions) take needs of their themes, any route
+        self._service_themes = [
+            (k, st, np.array([not st.spec.themes or t in st.spec.themes for t in themes], dtype=bool))
+            for k, st in enumerate(self.instruments) if st.type in ("joint_process", "prize")]
 
     def state(self, instrument_id: str) -> InstrumentState:
         """The running instrument with this id."""
@@ -74,26 +87,47 @@ class Programme(mesa.Agent):
 
     # --- who knows what -------------------------------------------------------------
     def known(self, need: Need, k: int, state: InstrumentState) -> bool:
-        """Whether the buyer knows this instrument (its awareness times the visibility)."""
+        """Whether the buyer knows this instrument (its awareness times the visibility).
+
+        The draw is the need's own for this instrument (Purpose.KNOWS_INSTRUMENT keyed by the
+        need and the instrument's id); it is made for the month's needs at once in
+        ``might_fund`` and kept until the need has been weighed.
+        """
+        u = self._known_u.get(need.id)
+        if u is None:  # a need weighed after its month (a pool, a call): one draw per instrument
+            seed = self.model.seed
+            u = self._known_u[need.id] = tuple(crn.uniform(seed, Purpose.KNOWS_INSTRUMENT, need.id, i)
+                                               for i in self._inst_keys.tolist())
         aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
-        u = need.u[(U_AWARE + 5 * k) % len(need.u)]
-        return u < aw
+        return u[k] < aw
+
+    def _known_draws(self, need_ids: np.ndarray) -> np.ndarray:
+        """Need x instrument: the uniform that decides whether the need's buyer knows it."""
+        seed = self.model.seed
+        return crn.uniforms(seed, Purpose.KNOWS_INSTRUMENT, need_ids[:, None], self._inst_keys[None, :])
 
     def might_fund(self, rows: np.ndarray, themes: np.ndarray, existing: np.ndarray,
-                   u: np.ndarray, month: int) -> np.ndarray:
+                   need_ids: np.ndarray, month: int) -> np.ndarray:
         """For many needs at once: whether an open instrument the buyer knows covers the need.
 
         The same test as the start of ``offers`` (before the amounts), so a need without
-        it gets no offer.
+        it gets no offer. Keeps the month's draws for ``known``.
         """
-        aware = self.model.buyers.awareness[rows]
         out = np.zeros(len(rows), dtype=bool)
+        if not self.instruments:
+            return out
+        aware = self.model.buyers.awareness[rows]
+        u = self._known_draws(need_ids)
+        self._known_u.update(zip(need_ids.tolist(), map(tuple, u.tolist()), strict=True))
         for k, st in enumerate(self.instruments):
             if st.type in SERVICE_TYPES or not st.active(month):
                 continue
             covers = np.where(existing, self._covers[k][themes, 0], self._covers[k][themes, 1])
-            known = u[:, (U_AWARE + 5 * k) % u.shape[1]] < aware * st.spec.visibility
+            known = u[:, k] < aware * st.spec.visibility
             out |= covers & known
+        for k, st, theme_ok in self._service_themes:
+            if self.model.services.running(st, month):
+                out |= theme_ok[themes] & (u[:, k] < aware * st.spec.visibility)
         return out
 
     def offers(self, need: Need, costs: dict[str, float], month: int):
@@ -116,7 +150,7 @@ class Programme(mesa.Agent):
             score = self.score(decision.need, decision.costs, st)
             if st.spec.calls_per_year == 0 and st.spec.selection == "first_come":
                 if score >= st.spec.min_score and st.available(month) >= amount:
-                    decision.awarded.append(st.commit(amount, month, decision.costs))
+                    decision.awarded.append(self._commit(st, amount, month, decision.costs))
             else:
                 decision.waiting += 1
                 st.pending.append(Application(decision.need, st, amount, score, decision))
@@ -147,29 +181,26 @@ class Programme(mesa.Agent):
             st.pending = []
             for app in ranked:
                 if app.score >= st.spec.min_score and st.available(month) >= app.amount:
-                    app.decision.awarded.append(st.commit(app.amount, month, app.decision.costs))
+                    app.decision.awarded.append(self._commit(st, app.amount, month, app.decision.costs))
                 app.decision.waiting -= 1
                 if app.decision.waiting == 0:
                     done.append(app.decision)
         return sorted(done, key=lambda d: d.need.id)
 
-    # --- services ------------------------------------------------------------------
-    def due_processes(self, itype: str):
-        """Joint processes or competitions that start this month (a steady yearly rate)."""
-        for st in self.instruments:
-            if st.type != itype or not self._service_active(st):
-                continue
-            self._process_credit[st.id] += st.spec.processes_per_year / 12
-            while self._process_credit[st.id] >= 1:
-                self._process_credit[st.id] -= 1
-                yield st
+    def _commit(self, st: InstrumentState, amount: float, month: int, costs: dict[str, float]):
+        """Commits a grant with its plan by cost line (the instrument's rules)."""
+        plan = st.plan(costs, self.model.behaviour.internal_cost_share)
+        return st.commit(amount, month, costs, plan=plan)
 
-    def _service_active(self, st: InstrumentState) -> bool:
-        month = self.model.month
-        end = st.spec.end_month if st.spec.end_month is not None else self.model.months
-        if not st.spec.start_month <= month < end:
-            return False
-        return st.type == "joint_process" or st.active(month)
+    # --- services ------------------------------------------------------------------
+    def service_costs(self) -> None:
+        """The month's running cost of the competence centre and the running joint processes."""
+        m = self.model
+        if self.centre is not None and self.centre.annual_budget_eur:
+            m.money.service("competence_centre", self.centre.annual_budget_eur / 12)
+        for st in self.instruments:
+            if st.type == "joint_process" and st.spec.annual_budget_eur and m.services.running(st, m.month):
+                m.money.service(st.id, st.spec.annual_budget_eur / 12)
 
     def diffusion_grant(self, theme: int, price: float, month: int) -> tuple:
         """Scaling support for a follower's purchase, if an instrument offers it."""
@@ -228,14 +259,20 @@ class Programme(mesa.Agent):
         b.awareness += c.awareness_gain_per_year / 12 * c.reach * (1 - b.awareness)
         b.capability[reached] += c.capability_gain_per_year / 12 * (1 - b.capability[reached])
 
-    def dev_money_known(self, u: np.ndarray) -> np.ndarray:
-        """Buyer x theme: whether the buyer knows of money for new development there."""
+    def dev_money_known(self) -> np.ndarray:
+        """Buyer x theme: whether the buyer knows of money for new development there.
+
+        Each buyer's draw for each development instrument is its own (keyed by the buyer and
+        the instrument's id); awareness grows, the draw stays.
+        """
         m = self.model
         known = np.zeros((m.buyers.n, len(m.theme_names)), dtype=bool)
+        rows = np.arange(m.buyers.n)
         for k, st in enumerate(self.instruments):
             if st.type not in DEVELOPMENT_TYPES or not st.spec.has_money:
                 continue
-            aware = u[:, k % u.shape[1]] < m.buyers.awareness * st.spec.visibility
+            u = crn.uniforms(m.seed, Purpose.KNOWS_DEV_MONEY, rows, self._inst_keys[k])
+            aware = u < m.buyers.awareness * st.spec.visibility
             themes = [m.theme_names.index(t) for t in st.spec.themes if t in m.theme_names]
             cols = themes or list(range(len(m.theme_names)))
             known[:, cols] |= aware[:, None]

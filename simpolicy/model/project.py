@@ -1,9 +1,10 @@
 """Needs, projects and solutions: the objects a procurement passes through.
 
-A need arrives at a buyer with its own block of random numbers, drawn from a stream that no
-scheme can change; every chance event of the project that answers it reads from that block.
-That is what makes a run and its counterfactual (the same seed without the scheme) share
-their luck (common random numbers), so differences are the scheme's doing.
+A need arrives at a buyer with its own uniforms, one per purpose, each a pure function of
+the seed, the purpose and the need's id (see rng.py); every chance event of the project that
+answers it reads the uniform of its purpose. That is what makes a run and its counterfactual
+(the same seed without the scheme) share their luck (common random numbers), so differences
+are the scheme's doing.
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-N_DRAWS = 24  # uniforms carried by every need
-# named positions in a need's block of uniforms
-U_GO, U_AWARE, U_PLAN, U_PREP, U_SCORE, U_RETENDER, U_BACKGROUND, U_RUSH = range(8)
-U_PHASE = 8  # U_PHASE.. U_PHASE+11: success draws of contractors and phases
+from .rng import Purpose
+
+# the uniforms a need carries, one column per purpose: ``need.u[U_PLAN]`` is the draw of
+# Purpose.NEED_PLAN for that need and nothing else
+CARRIED = (Purpose.NEED_PLAN, Purpose.NEED_PREP, Purpose.NEED_SCORE,
+           Purpose.NEED_RETENDER, Purpose.NEED_BACKGROUND, Purpose.NEED_RUSH,
+           Purpose.NEED_TENDER_FIT)
+U_PLAN, U_PREP, U_SCORE, U_RETENDER, U_BACKGROUND, U_RUSH, U_TENDER_FIT = range(len(CARRIED))
+N_DRAWS = len(CARRIED)
+BUYER_BITS = 22  # a need's id is month * 2**22 + buyer row: its identity, not an arrival order
 
 
 @dataclass(eq=False, slots=True)
@@ -52,7 +59,9 @@ class Grant:
     year: int
     phases: tuple[str, ...] = ()
     paid: float = 0.0
-    awarded: float = 0.0  # the amount at award, before any release
+    awarded: float = 0.0  # the amount at award, before any release: what "funded" reads
+    plan: dict[str, float] = field(default_factory=dict)  # cost line -> amount to pay
+    paid_lines: set[str] = field(default_factory=set)  # lines paid (each at most once)
 
 
 @dataclass(eq=False, slots=True)
@@ -89,14 +98,19 @@ class Project:
     own_share: float = 1.0
     reason: str = ""
 
+    members: list[Need] = field(default_factory=list)  # joint process: the followers' needs
+    via_service: str = ""  # the joint process or competition that prepared it, if any
+
     @property
     def funded(self) -> bool:
-        """Whether the scheme put money into the project."""
-        return bool(self.grants) and any(g.amount > 0 for g in self.grants)
+        """Whether the scheme awarded the project money (funded means awarded, whatever
+        the project later returned when it ended early)."""
+        return any(g.awarded > 0 for g in self.grants)
 
     @property
     def public_money(self) -> float:
-        return sum(g.amount for g in self.grants)
+        """Programme money actually paid to the project."""
+        return sum(g.paid for g in self.grants)
 
 
 
@@ -115,3 +129,5 @@ class Solution:
     adopters: set[int] = field(default_factory=set)
     adoption_months: list[int] = field(default_factory=list)
     first_purchase: int = -1
+    key: int = 0  # identity across runs (model.solution_key): what diffusion's draws are keyed by
+    project: int = -1  # the innovation project that developed or first bought it (-1: none)

@@ -171,6 +171,8 @@ class CompetenceCentre(Strict):
     capability_gain_per_year: float = Field(0.05, ge=0, le=1)
     reach: float = Field(0.5, ge=0, le=1, description="share of buyers it reaches")
     legal_advice_hours: float = Field(0, ge=0)
+    annual_budget_eur: float = Field(
+        ge=0, le=1e9, description="what the centre costs a year (counts in public money)")
     source: str | None = None
     assumed: list[str] = Field(default_factory=list)
 

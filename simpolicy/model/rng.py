@@ -1,0 +1,134 @@
+"""Random numbers by purpose and identity: a uniform is a pure function of what it decides.
+
+Common random numbers make "the scheme's effect" a paired difference, but only if every
+chance event draws the same number in the scheme's run and in its counterfactual whenever
+it is the same event, whatever else happened before it. A generator advanced as the run
+goes breaks that as soon as a scheme changes how many draws come first; a row of uniforms
+read at computed positions breaks it when two purposes land on one position (both seen in
+this model before, issue 15). So every chance event here reads
+
+    u = U(seed, purpose, ids of what it concerns...)
+
+a counter-based draw (Salmon et al. 2011): the SplitMix64 finaliser chained over the seed,
+the purpose's constant and the ids (need, buyer, instrument, solution, month, k-th draw).
+The same event gets the same number in every run, process and worker count; two purposes
+never share a number because the purpose is part of the key. ``Purpose`` is the one table
+of purposes; a test requires its constants to be distinct and each to be used at exactly
+one place in the model (``tests/test_random_streams.py``).
+
+Vectorised over numpy uint64 arrays (numpy's uint64 arithmetic wraps modulo 2**64, which
+is what the mixer needs); a scalar path in plain Python for the one-event-at-a-time code.
+"""
+
+from __future__ import annotations
+
+import zlib
+from enum import IntEnum
+
+import numpy as np
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment (2**64 / golden ratio)
+M1, M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_INV53 = 2.0 ** -53
+
+
+class Purpose(IntEnum):
+    """Every decision that draws a random number, with its own constant (distinct, fixed).
+
+    Renumbering a purpose changes every draw it serves (and so the calibration); adding one
+    changes nothing else.
+    """
+
+    ARRIVAL = 1  # whether a buyer has a new need this month (buyer, month)
+    NEED_THEME = 2  # a need's theme (need)
+    NEED_CHALLENGE = 3  # which challenge of the theme (need)
+    NEED_COST = 4  # its development cost deviate (need)
+    NEED_VALUE = 5  # its value deviate (need)
+    NEED_PRODUCT = 6  # whether a product for it exists on the market (need)
+    NEED_COMPLEXITY = 7  # its complexity (need)
+    NEED_REUSE = 8  # whether the buyer reuses another buyer's solution (need)
+    NEED_PLAN = 10  # whether the buyer plans and budgets the purchase (need)
+    NEED_PREP = 11  # the luck of its preparation (need)
+    NEED_SCORE = 12  # the panel's view beyond what the rules score (need)
+    NEED_RETENDER = 13  # whether the piloting supplier wins the re-tender (need)
+    NEED_BACKGROUND = 14  # whether pools or foundations pay part of it (need)
+    NEED_RUSH = 15  # whether the buyer rushes its preparation (need)
+    NEED_TENDER_FIT = 16  # whether a tender for an existing product finds one that fits (need)
+    KNOWS_INSTRUMENT = 17  # whether the buyer of a need knows an instrument (need, instrument)
+    KNOWS_DEV_MONEY = 18  # whether a buyer knows of development money (buyer, instrument, year)
+    CENTRE_REACH = 19  # whether the competence centre works with a buyer (buyer)
+    PHASE_SUCCESS = 20  # whether one contractor's phase succeeds (need, phase, supplier)
+    LATER_PLAN = 21  # a plan for a stalled purchase found in a budget year (need, month)
+    FOLLOWER_UPTAKE = 22  # whether a named follower uses its right (need, follower)
+    DIFFUSION_GAP = 23  # candidate peers of a solution this month (solution, month, k)
+    DIFFUSION_ADOPT = 24  # whether a candidate peer adopts (solution, month, buyer)
+    TENDER = 25  # a tender's candidates, bids and ranking (need), a per-need generator
+    FOLLOWERS = 26  # which buyers a tender names as followers (need), a per-need generator
+    RETENDER_RIVAL = 27  # which rival wins a re-tender the pilot lost (need)
+    PRIZE_ENTRANTS = 28  # how many firms enter an idea competition (need)
+
+
+def _mix(x: int) -> int:
+    """The SplitMix64 finaliser on a Python int (bijective on 64 bits, good avalanche)."""
+    x = ((x ^ (x >> 30)) * M1) & MASK
+    x = ((x ^ (x >> 27)) * M2) & MASK
+    return x ^ (x >> 31)
+
+
+def key(seed: int, purpose: Purpose, *ids: int) -> int:
+    """The 64-bit key of an event: the seed, its purpose and the ids it concerns, chained."""
+    h = _mix((int(seed) * GOLDEN + int(purpose)) & MASK)
+    for i in ids:
+        h = _mix((h + (int(i) & MASK) * GOLDEN + 1) & MASK)
+    return h
+
+
+def uniform(seed: int, purpose: Purpose, *ids: int) -> float:
+    """One uniform in [0, 1) for one event (the scalar path)."""
+    return (key(seed, purpose, *ids) >> 11) * _INV53
+
+
+def mix_array(x: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser over a uint64 array (wrapping arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(M1)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(M2)
+    return x ^ (x >> np.uint64(31))
+
+
+def chain(h: np.ndarray | int, ids: np.ndarray | int) -> np.ndarray:
+    """Keys ``h`` extended by one more id each (arrays broadcast): ``key(..., id)``."""
+    h = np.asarray(h, dtype=np.uint64)
+    i = np.asarray(ids).astype(np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return mix_array(h + i * np.uint64(GOLDEN) + np.uint64(1))
+
+
+def keys(seed: int, purpose: Purpose, *ids) -> np.ndarray:
+    """Keys of many events at once; each id may be a scalar or an array (broadcast)."""
+    h: np.ndarray | int = np.uint64(key(seed, purpose))
+    for i in ids:
+        h = chain(h, i)
+    return np.asarray(h, dtype=np.uint64)
+
+
+def to_uniform(h: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from 64-bit keys (their top 53 bits)."""
+    return (h >> np.uint64(11)).astype(np.float64) * _INV53
+
+
+def uniforms(seed: int, purpose: Purpose, *ids) -> np.ndarray:
+    """Uniforms of many events at once (ids broadcast like numpy arrays)."""
+    return to_uniform(keys(seed, purpose, *ids))
+
+
+def name_id(name: str) -> int:
+    """A stable integer for a name (an instrument's id): the same in every process.
+
+    Python's own ``hash`` of a string changes between processes; CRC-32 does not. Keying by
+    the instrument's id rather than its position keeps a buyer's knowledge of one
+    instrument the same when another instrument is added or removed.
+    """
+    return zlib.crc32(name.encode("utf-8"))

@@ -1,0 +1,145 @@
+"""Services the programme runs on the buyers' own needs: joint processes and idea competitions.
+
+Neither creates demand. A buyer whose need arrives while a joint process (Norway's LUP) or an
+idea competition (Estonia) is open for the need's theme, and who knows the service (its own
+draw against its awareness times the service's visibility), brings the need to it instead
+of weighing it alone. The need waits in the service's pool until the service next runs (the
+service's interval, 12 / ``processes_per_year`` months, at most ``POOL_MONTHS``); a need the
+service does not take by then goes back to its buyer, who weighs it alone as it would have
+without the service.
+
+- A **joint process** runs ``processes_per_year`` times a year. It takes the challenge that
+  most pooled buyers share (oldest first on ties) and up to ``buyers_per_process`` of them:
+  one market dialogue for the group, whose preparation and tender costs they share. Each
+  buyer then decides on its own whether to join at that shared cost (``PolicyModel.consider``
+  with ``joint=True``: the same rule as any decision, no forced uptake); the joining buyer with
+  the largest budget leads the procurement and the others are its named followers. A need
+  the process took but whose buyer declined is weighed alone, so a joint process changes
+  how procurements are made and who shares them, and deadweight is measured for it like
+  for any project: its needs would or would not have started without the scheme.
+- An **idea competition** runs ``processes_per_year`` times a year on the oldest pooled
+  need: firms enter when the prize covers enough of their design work; with an entrant the
+  prize is paid, and the buyer then weighs the need with the winning idea in hand.
+
+Running a service costs money (its ``annual_budget_eur``), counted in public money by
+``PolicyModel.services_cost``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import rng as crn
+from .rng import Purpose
+
+if TYPE_CHECKING:
+    from .instruments import InstrumentState
+    from .model import PolicyModel
+    from .project import Need
+
+POOL_MONTHS = 6  # the longest a need waits for a service before its buyer weighs it alone
+POOL_TYPES = ("joint_process", "prize")
+
+
+class Services:
+    """The pools of needs waiting for a joint process or a competition, and the processes."""
+
+    def __init__(self, model: PolicyModel):
+        self.model = model
+        prog = model.programme
+        self.members = [(k, st) for k, st in enumerate(prog.instruments) if st.type in POOL_TYPES]
+        self.pools: dict[str, list[Need]] = {st.id: [] for _, st in self.members}
+        self.credit = {st.id: 0.0 for _, st in self.members}
+
+    def running(self, st: InstrumentState, month: int) -> bool:
+        """Whether the service runs this month (joint processes need no grant money)."""
+        end = st.spec.end_month if st.spec.end_month is not None else self.model.months
+        if st.spec.processes_per_year <= 0 or not st.spec.start_month <= month < end:
+            return False
+        return st.type == "joint_process" or st.active(month)
+
+    def take(self, need: Need) -> bool:
+        """Puts the need in the first open service for its theme that its buyer knows of."""
+        prog, month = self.model.programme, self.model.month
+        theme = self.model.theme_names[need.theme]
+        for k, st in self.members:
+            if st.spec.themes and theme not in st.spec.themes:
+                continue
+            if self.running(st, month) and prog.known(need, k, st):
+                self.pools[st.id].append(need)
+                return True
+        return False
+
+    def step(self) -> None:
+        """Runs the services due this month, then returns needs that waited too long."""
+        m = self.model
+        for _, st in self.members:
+            if not self.running(st, m.month):
+                continue
+            self.credit[st.id] += st.spec.processes_per_year / 12
+            while self.credit[st.id] >= 1 and self.pools[st.id]:
+                self.credit[st.id] -= 1
+                if st.type == "joint_process":
+                    self._joint(st)
+                else:
+                    self._compete(st, self.pools[st.id].pop(0))
+            self.credit[st.id] = min(self.credit[st.id], 1.0)  # an idle service does not bank runs
+        for _, st in self.members:
+            pool = self.pools[st.id]
+            wait = min(POOL_MONTHS, math.ceil(12 / max(st.spec.processes_per_year, 1e-9)))
+            if pool and (m.month - pool[0].month >= wait or not self.running(st, m.month)):
+                on = self.running(st, m.month)
+                self.pools[st.id] = [n for n in pool if on and m.month - n.month < wait]
+                for need in pool[: len(pool) - len(self.pools[st.id])]:
+                    m.consider(need)  # pools are in arrival order: the oldest leave first
+
+    def _joint(self, st: InstrumentState) -> None:
+        """One joint process: the most shared challenge in the pool, its buyers decide."""
+        m, pool = self.model, self.pools[st.id]
+        counts = Counter(n.challenge for n in pool)
+        oldest = {}
+        for n in pool:
+            oldest.setdefault(n.challenge, n.id)
+        best = max(counts, key=lambda c: (counts[c], -oldest[c]))
+        group, seen = [], set()
+        for n in pool:
+            if n.challenge == best and n.buyer not in seen and len(group) < st.spec.buyers_per_process:
+                group.append(n)
+                seen.add(n.buyer)
+        self.pools[st.id] = [n for n in pool if n not in group]
+        m.ledger.joint(st.id, group)
+        # the buyer with the largest budget leads; every member decides at the shared cost
+        group.sort(key=lambda n: (-m.annual_budgets[n.buyer], n.id))
+        joined = [n for n in group if m.joins(n, len(group))]
+        for n in group:
+            if n not in joined:
+                m.consider(n)  # declined: weighs its need alone, as without the service
+        if joined:
+            lead, rest = joined[0], joined[1:]
+            m.consider(lead, followers=[n.buyer for n in rest], joint=True, members=rest)
+
+    def _compete(self, st: InstrumentState, need: Need) -> None:
+        """Firms join when the prize covers their design work; no purchase is promised.
+
+        Estonia's firms were often reluctant: the prize rarely covers IT design work and
+        nothing guarantees development or purchase afterwards (brief section 4.7).
+        """
+        m = self.model
+        design_cost = 0.15 * need.dev_cost
+        p_join = float(np.clip(st.spec.prize_eur / design_cost * 0.2, 0, 0.5))
+        firms = min(len(m.suppliers_by_theme[need.theme]), m.behaviour.supplier_candidates)
+        u = crn.uniforms(m.seed, Purpose.PRIZE_ENTRANTS, need.id, np.arange(firms))
+        entrants = int((u < p_join).sum())
+        amount = min(st.spec.max_grant_eur, st.spec.rate * st.spec.prize_eur)
+        st.applications += 1
+        if entrants == 0 or amount <= 0 or st.available(m.month) < amount:
+            m.consider(need)
+            return
+        g = st.commit(amount, m.month, {"prize": st.spec.prize_eur}, plan={"prize": amount})
+        m.money.grant(st, g, "prize")
+        m.ledger.prize(st.id, g, need, entrants)
+        m.consider(need, prepared=True)  # the winning idea in hand, the buyer weighs the need
