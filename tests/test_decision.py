@@ -161,3 +161,13 @@ def test_compare_json_carries_the_decision_table(tmp_path):
     assert dec["rows"][0]["best"] is True and dec["reading"]
     assert {"additional_adopters_ci_low", "cost_per_adopter", "cost_runs", "vs_no_scheme"} \
         <= set(dec["rows"][0])
+
+
+def test_a_misspelt_scenario_gets_did_you_mean_and_exit_2():
+    r = subprocess.run([sys.executable, "-m", "simpolicy.cli.main", "compare", "flandres", "--reps", "2",
+                        "--no-save"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "did you mean 'flanders'?" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "simpolicy.cli.main", "run", "flanders", "--reps", "0"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--reps" in r.stderr

@@ -49,7 +49,29 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+def _known(name: str) -> str:
+    """A scenario name as given, or an error naming the bundled one it misspells.
+
+    'flandres' gets "did you mean 'flanders'?" in one line (exit 2), instead of a list of
+    the thirteen bundled names to scan.
+    """
+    import difflib
+
+    from simpolicy.scenario.errors import InputError, Problem
+    from simpolicy.scenario.loader import bundled_names
+
+    bundled = bundled_names()
+    if name in bundled or Path(name).suffix in (".yaml", ".yml") or Path(name).exists():
+        return name
+    close = difflib.get_close_matches(name, bundled, n=1, cutoff=0.6)
+    if close:
+        raise InputError([Problem(name, 0, "", f"no such scenario; did you mean '{close[0]}'?")])
+    return name  # the loader says what is bundled
+
+
 def _load(names, args, population=None):
+    names = [_known(n) for n in names]
+    population = _known(population) if population else None
     sets = list(args.set) + ([f"horizon_years={args.years}"] if args.years else [])
     pop = load_scenario(population, sets) if population else None
     out = {}
