@@ -81,7 +81,8 @@ def check_money(model) -> None:
             paid = sum(g.paid for g in grants if g.instrument == st.id)
             assert math.isclose(st.paid, paid, rel_tol=1e-9, abs_tol=EPS), (st.id, st.paid, paid)
         # the ledger: what the instrument paid, payment by payment, is what it counts as paid
-        ledger = sum(t.amount for t in model.money.transfers if (t.payer_kind, t.payer) == ("instrument", st.id))
+        ledger = sum(t.amount for t in model.money.transfers
+                     if (t.payer_kind, t.payer) == ("instrument", st.id))
         assert abs(ledger - st.paid) < 0.005, (st.id, ledger, st.paid)
     # each buyer: what it paid, payment by payment, is what left its budgets
     spent = {}

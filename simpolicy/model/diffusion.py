@@ -5,9 +5,12 @@ Each month a buyer concerned by a solution's challenge adopts it with the hazard
     h = (p * awareness + q * peer) * quality * (1 - crowd_out * knows_development_money)
 
 where ``peer`` is the share of concerned buyers that adopted, weighted towards buyers of
-the same type (``same_type_weight``). The buyer must also afford the purchase from this
-year's budget; a diffusion grant lowers that price. Where a buyer knows of money for new
-development in the theme, some reuse is crowded out (the Danish survey's warning).
+the same type (``same_type_weight``) and of the same region (``same_region_weight``: peers
+see each other first where they work side by side; a population with one region has no
+regional term, since the regional share is then the overall share). The buyer must also
+afford the purchase from this year's budget; a diffusion grant lowers that price. Where a
+buyer knows of money for new development in the theme, some reuse is crowded out (the
+Danish survey's warning).
 
 To let idle buyers cost nothing the step is vectorised over solutions, and every draw is
 keyed by the solution's identity (``Solution.key``), the month and the buyer (rng.py), so a
@@ -49,6 +52,9 @@ class Diffusion:
         self.solutions: list[Solution] = []
         # who a challenge concerns never changes (see Draws.concerned)
         self._rows, self._chal_start, self._rel_by_challenge = model.draws.concerned
+        self._region = model.buyers.region
+        self.n_regions = int(self._region.max()) + 1 if len(self._region) else 1
+        self._rel_by_region = model.draws.concerned_by_region  # challenge x region
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         self._allocate(64)
 
@@ -60,9 +66,10 @@ class Diffusion:
             "rel": ((self.n_types,), np.int64), "ad": ((self.n_types,), np.int64),
             "_rel1": ((self.n_types,), np.int64), "_n": ((), np.int64),
             "_adopted": ((m.buyers.n,), bool), "quality": ((), float), "unit_cost": ((), float),
-            "theme": ((), np.int64), "live": ((), bool), "_start": ((), np.int64),
+            "theme": ((), np.int64), "challenge_of": ((), np.int64), "live": ((), bool),
+            "_start": ((), np.int64),
             "bound": ((), float), "_log1m": ((), float), "_kgap": ((), np.uint64),
-            "_kadopt": ((), np.uint64)}
+            "_kadopt": ((), np.uint64), "rad": ((self.n_regions,), np.int64)}
         for name, (shape, dtype) in fields.items():
             grown = np.zeros((capacity, *shape), dtype=dtype)
             if old:
@@ -84,8 +91,11 @@ class Diffusion:
         if initial is not None:
             self._adopted[n] = initial
             m = self.model
-            self.ad[n] = np.bincount(m.buyers.type_idx[m.relevance[:, c] & initial], minlength=self.n_types)
+            users = m.relevance[:, c] & initial
+            self.ad[n] = np.bincount(m.buyers.type_idx[users], minlength=self.n_types)
+            self.rad[n] = np.bincount(self._region[users], minlength=self.n_regions)
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
+        self.challenge_of[n] = c
         b, seed = self.model.behaviour, self.model.seed
         self.bound[n] = min(1.0, MAX_PULL * (b.innovation_p + b.imitation_q) * sol.quality)
         with np.errstate(divide="ignore"):
@@ -118,6 +128,7 @@ class Diffusion:
         self._adopted[sol.id, row] = True
         if self.model.relevance[row, sol.challenge]:
             self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
+            self.rad[sol.id, self._region[row]] += 1
 
     def step(self) -> None:
         """Lets every live solution spread for one month."""
@@ -128,7 +139,8 @@ class Diffusion:
         ad, n = self.ad[idx], self._n[idx]
         share_type = ad / self._rel1[idx]
         share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
-        peer = b.same_type_weight * share_type + (1 - b.same_type_weight) * share_all
+        w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
+        peer = w_type * share_type + (1 - w_type - w_region) * share_all
         appeal = self.quality[idx] * self._price_pull(idx)
         bound = self.bound[idx]
         seg, pos = self._candidates(idx, n, m.month)
@@ -141,7 +153,11 @@ class Diffusion:
         # keep each candidate with its own hazard over the bound (exact thinning)
         types = m.buyers.type_idx[rows]
         themes = self.theme[sol_ids]
-        h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer[seg, types])
+        regions = self._region[rows]
+        share_region = self.rad[sol_ids, regions] / np.maximum(
+            self._rel_by_region[self.challenge_of[sol_ids], regions], 1)
+        peer_i = peer[seg, types] + w_region * share_region
+        h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer_i)
              * appeal[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], m.month * MONTH_SHIFT + rows))
         keep = u * bound[seg] < h

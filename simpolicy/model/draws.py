@@ -104,6 +104,16 @@ class Draws:
         return rows.astype(np.int64), start, by_type
 
     @cached_property
+    def concerned_by_region(self) -> np.ndarray:
+        """Challenge x region: how many buyers of each region each challenge concerns."""
+        region = self.buyers.region
+        n_regions = int(region.max()) + 1 if len(region) else 1
+        out = np.stack([self.relevance[region == r].sum(0) for r in range(n_regions)],
+                       axis=1).astype(np.int64)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
     def nbytes(self) -> int:
         """Bytes held in arrays (what bounds the memo)."""
         return sum(a.nbytes for a in self.arrays()) + self.per_need.max_bytes + self.built.max_bytes
@@ -112,7 +122,7 @@ class Draws:
         """Every array the draws hold."""
         out = [self.relevance, self.rate, self.theme_p, self.theme_cum,
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
-               *(s.users for s in self.stock), *self.concerned]
+               *(s.users for s in self.stock), *self.concerned, self.concerned_by_region]
         for a in self.arrivals:
             out += [a.rows, a.ids, a.u, a.z, a.challenges]
         return [a for a in out if isinstance(a, np.ndarray)]

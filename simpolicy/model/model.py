@@ -30,6 +30,12 @@ SHARED_PHASES = ("preparation", "tender", "development")
 ORIGINS = {"stock": 1, "market": 2, "developed": 3, "rival": 4}
 
 
+def competing(spec) -> bool:
+    """Whether an instrument pays several suppliers in competing phases: a PCP, or supplier
+    grants let in phases (the UK's SBRI: feasibility, then fewer prototypes)."""
+    return spec.type == "pcp" or (spec.type == "supplier_grant" and spec.competing_suppliers > 1)
+
+
 def solution_key(origin: str, ident: int) -> int:
     """A solution's identity across runs: its origin and the challenge (a product on the
     market, a stock solution) or the need (a development, a rival's product) it answers.
@@ -136,9 +142,10 @@ class PolicyModel(mesa.Model):
         """
         costs = self.shared_costs(need, 1 + len(followers or ())) if joint else self.needs.costs(need)
         offers = self.programme.offers(need, costs, self.month)
-        pcp = next((st for st, _ in offers if st.type == "pcp"), None) if offers else None
+        pcp = next((st for st, _ in offers if competing(st.spec)), None) if offers else None
         if pcp is not None:
-            # a pre-commercial procurement pays every competing supplier in every phase
+            # a pre-commercial procurement (or phased supplier contracts) pays every
+            # competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
         office = max((st.spec.project_office_share for st, _ in offers), default=0.0)
@@ -234,16 +241,18 @@ class PolicyModel(mesa.Model):
         lifecycle.enter(self, p, "preparation", months)
 
     def _design_tender(self, p: Project) -> None:
-        """PCP and partnerships run several competing contracts with down-selection."""
+        """PCP, partnerships and phased supplier contracts run several competing contracts
+        with down-selection; an instrument with follower rights names buyers in the tender
+        who may buy the result without a new tender."""
         for g in p.grants:
             spec = self.state(g).spec
-            if spec.type in ("pcp", "innovation_partnership"):
+            if spec.type == "innovation_partnership" or competing(spec):
                 p.pcp = spec.type == "pcp"
                 p.partnership = spec.type == "innovation_partnership"
                 p.contracts_wanted = spec.competing_suppliers
                 p.phase_plan = [spec.competing_suppliers, *spec.down_selection]
-                if spec.follower_rights and spec.max_followers:
-                    p.followers = self.needs.followers(p.need, spec.max_followers, p.followers)
+            if spec.follower_rights and spec.max_followers:
+                p.followers = self.needs.followers(p.need, spec.max_followers, p.followers)
 
     def plans_purchase(self, need: Need, later: bool = False) -> bool:
         """Whether the buyer has a plan and money foreseen for the purchase."""

@@ -58,6 +58,8 @@ class Behaviour(Strict):
     innovation_p: float = Field(0.004, ge=0, le=1, description="monthly own-discovery hazard")
     imitation_q: float = Field(0.004, ge=0, le=1, description="monthly peer hazard at full adoption")
     same_type_weight: float = Field(0.6, ge=0, le=1, description="share of peer effect within type")
+    same_region_weight: float = Field(
+        0.5, ge=0, le=1, description="of the rest of the peer effect, the share within the region")
     crowd_out: float = Field(0.3, ge=0, le=1, description="reuse lost where development money is known")
     follower_uptake: float = Field(0.8, ge=0, le=1, description="followers that use their right")
     joint_uptake: float = Field(0.7, ge=0, le=1, description="joint-process buyers that buy")
