@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from simpolicy.cli import flags
 from simpolicy.cli.render import fmt, table, to_json
 
 
 def register(sub) -> None:
     p = sub.add_parser("calibrate", help="reproduce the observed patterns (P1-P14)")
     p.add_argument("--check", action="store_true", help="exit 1 when a pattern is out of band")
-    p.add_argument("--reps", type=int, default=30, help="replications per pattern scenario")
-    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--reps", type=flags.reps, default=30, help="replications per pattern scenario")
+    p.add_argument("--workers", type=flags.workers, default=None)
     p.add_argument("--only", help="comma-separated pattern ids, e.g. P1,P4")
     p.add_argument("--set", action="append", default=[], metavar="behaviour.NAME=VALUE",
                    help="try other behavioural parameters against the patterns")

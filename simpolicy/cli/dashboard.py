@@ -10,6 +10,8 @@ import gc
 import sys
 import threading
 
+from simpolicy.cli import flags
+
 
 def register(sub) -> None:
     p = sub.add_parser("dashboard", help="the browser app: compare schemes, what-ifs, studies")
@@ -17,7 +19,7 @@ def register(sub) -> None:
                    help="address to listen on (default 127.0.0.1: only this machine)")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--results", default=None, help="results folder to open studies from (default results/)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=flags.workers, default=None,
                    help="processes for background runs (default: cores; 0 = one thread)")
     p.set_defaults(func=cmd_dashboard)
 

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from simpolicy.cli import flags
+
 # The eight in-depth cases of the brief plus the Danish proposal; --all adds the others.
 SCHEMES = ("norway", "sweden", "finland", "flanders", "austria", "estonia", "spain", "lithuania",
            "denmark_copi_proposal")
@@ -24,10 +26,10 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="compare the bundled schemes at home and on Denmark's population, "
                                     "and write the report",
                        description=__doc__.split("\n\n")[1].replace("\n", " "))
-    p.add_argument("--reps", type=int, default=DEFAULT_REPS,
+    p.add_argument("--reps", type=flags.reps, default=DEFAULT_REPS,
                    help=f"replications per scheme (default {DEFAULT_REPS}: about a minute on 2 cores)")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
-    p.add_argument("--seed", type=int, default=0, help="first seed")
+    p.add_argument("--workers", type=flags.workers, default=None, help="local processes (default: all cores)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="first seed")
     p.add_argument("--out", default="results/demo", help="folder for both results and the report")
     p.add_argument("--all", action="store_true",
                    help=f"also {', '.join(MORE)} (slower: large populations)")

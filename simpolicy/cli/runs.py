@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simpolicy.cli import flags
+from simpolicy.cli.failures import failures, print_failures
 from simpolicy.cli.render import decision_text, fmt, interval_cells, table, to_json
 from simpolicy.results.claim import claim, release
 from simpolicy.scenario.loader import load_scenario
@@ -19,12 +21,13 @@ COUNTS = ("projects_funded", "projects_started", "adopters", "followers", "addit
 
 
 def _common(p, reps: int) -> None:
-    p.add_argument("--seed", type=int, default=0, help="first seed (replications use seed..seed+R-1)")
-    p.add_argument("--reps", type=int, default=reps, help="replications")
-    p.add_argument("--years", type=float, help="override the horizon in years")
+    p.add_argument("--seed", type=flags.seed, default=0,
+                   help="first seed (replications use seed..seed+R-1)")
+    p.add_argument("--reps", type=flags.reps, default=reps, help="replications")
+    p.add_argument("--years", type=flags.years, help="override the horizon in years")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override any scenario field, e.g. behaviour.risk_aversion=2")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
+    p.add_argument("--workers", type=flags.workers, default=None, help="local processes (default: cores)")
     p.add_argument("--out", help="results folder (default results/<id>)")
     p.add_argument("--force", action="store_true",
                    help="write into an --out folder that holds something, replacing a previous result")
@@ -72,7 +75,7 @@ def _known(name: str) -> str:
 def _load(names, args, population=None):
     names = [_known(n) for n in names]
     population = _known(population) if population else None
-    sets = list(args.set) + ([f"horizon_years={args.years}"] if args.years else [])
+    sets = list(args.set) + ([f"horizon_years={args.years}"] if args.years is not None else [])
     pop = load_scenario(population, sets) if population else None
     out = {}
     for n in names:
@@ -107,6 +110,7 @@ def _run(args, names, population=None) -> Comparison:
     if not args.no_save:
         where = cmp.save(out, claimed=out is not None)
         print(f"results: {where}", file=sys.stderr)
+    print_failures(cmp.runs)  # why, not only how many: the reason is what a user can fix
     return cmp
 
 
@@ -119,7 +123,7 @@ def cmd_run(args) -> int:
     if args.json:
         print(to_json({"scenario": label, "reps": args.reps, "seed": args.seed,
                        "outcomes": s["outcomes"], "difference": s["difference"],
-                       "failed": cmp.failed}))
+                       "failed": cmp.failed, "errors": failures(cmp.runs)}))
         return 1 if cmp.failed else 0
     print(f"{label}: {args.reps} replications, seeds {args.seed}..{args.seed + args.reps - 1}; "
           "mean and 90 % interval over replications; difference to the counterfactual "
@@ -141,7 +145,7 @@ def cmd_compare(args) -> int:
     if args.json:
         print(to_json({"population": args.population, "reps": args.reps, "seed": args.seed,
                        "decision": decision.to_dict(), "scenarios": cmp.scenarios,
-                       "failed": cmp.failed}))
+                       "failed": cmp.failed, "errors": failures(cmp.runs)}))
         return 1 if cmp.failed else 0
     labels = list(cmp.scenarios)
     where = f"on {args.population}'s population" if args.population else "each on its own population"

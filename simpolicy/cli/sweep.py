@@ -11,6 +11,7 @@ import shlex
 import signal
 import sys
 
+from simpolicy.cli import flags
 from simpolicy.cli.render import fmt, to_json
 from simpolicy.experiments.study import plan_study, run_study
 from simpolicy.experiments.studydir import StudyError
@@ -21,12 +22,12 @@ def register(sub) -> None:
                        description="Runs a sweep spec (scenarios/sweeps/*.yaml) and streams one row "
                                    "per run to results/<study-id>/parts/*.parquet.")
     p.add_argument("spec", help="sweep spec file (YAML)")
-    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.add_argument("--workers", type=flags.workers, default=None, help="local processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster, e.g. tcp://host:8786 (see docs/studies.md)")
     p.add_argument("--out", help="study folder (default results/<study-id>)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted study")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=flags.batch, default=None,
                    help="runs per batch (default: sized to about 2 s of work)")
     p.add_argument("--top", type=int, default=3, help="influential parameters shown per outcome")
     p.add_argument("--json", action="store_true", help="print a JSON summary")

@@ -14,12 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .behaviour import Behaviour
 from .errors import InputError, Problem
+from .sanity import check_scenario
 from .schema import Scenario
-from .yamlio import read_yaml, validate
+from .yamlio import parse_yaml, read_yaml, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_SCENARIOS = {"behaviour.yaml", "schema.json"}
@@ -58,12 +57,22 @@ def parse_sets(sets: list[str] | dict | None) -> dict[str, Any]:
         if "=" not in item:
             raise InputError([Problem("--set", 0, item, "expected path=value")])
         key, raw = item.split("=", 1)
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        out[key.strip()] = value
+        out[key.strip()] = _set_value(key.strip(), raw)
     return out
+
+
+def _set_value(key: str, raw: str) -> Any:
+    """A ``--set`` value read as a file's value is (YAML 1.2 scalars, no tags, printable);
+    text that is not YAML at all stays text, as before."""
+    if not raw.strip():
+        return ""
+    try:
+        return parse_yaml(raw, "--set")[0]
+    except InputError as e:
+        msg = e.problems[0].message
+        if msg.startswith("invalid YAML"):
+            return raw
+        raise InputError([Problem("--set", 0, key, msg)]) from None
 
 
 def apply_sets(data: dict, sets: dict[str, Any], lines: dict) -> dict:
@@ -148,6 +157,7 @@ def scenario_from_data(data: Any, lines: dict, name: str, sets: dict[str, Any]) 
     other = {k: v for k, v in sets.items() if not k.startswith("behaviour.")}
     data = apply_sets(data, other, lines)
     scenario = validate(Scenario, data, name, lines)
+    check_scenario(scenario, name, lines)  # across fields: what validates must run
     behaviour = scenario.behaviour
     if behaviour is None:
         behaviour = load_behaviour(behaviour_sets)
@@ -173,4 +183,5 @@ def with_sets(scenario: Scenario, sets: dict[str, Any]) -> Scenario:
     other = {k: v for k, v in sets.items() if not k.startswith("behaviour.")}
     data = apply_sets(data, other, {})
     out = validate(Scenario, data, scenario.name, {})
+    check_scenario(out, scenario.name, {})
     return out.model_copy(update={"behaviour": Behaviour.model_validate({**b, **b_sets})})
