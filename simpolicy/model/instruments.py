@@ -119,8 +119,8 @@ class InstrumentState:
                 c *= 1 - internal_share  # the buyer's staff part is internal
             if c > 0:
                 external[phase] = s.rate * c
-        if s.project_office_share and costs.get("office", 0.0) > 0:
-            external["office"] = s.rate * costs["office"]
+        if s.project_office_share:
+            external["office"] = s.rate * office_cost(s, costs)
         if s.internal_costs:
             internal = {p: s.rate * internal_share * costs.get(p, 0.0) for p in INTERNAL_PHASES
                         if costs.get(p, 0.0) > 0}
@@ -188,6 +188,15 @@ class InstrumentState:
     def granted(self) -> float:
         """Money committed and not released."""
         return sum(self.committed.values()) + self.committed_total
+
+
+def office_cost(spec: Instrument, costs: dict[str, float]) -> float:
+    """An external project office's cost: its share of the project budget it is part of
+    (development plus the office), unless the project's costs already carry it."""
+    if "office" in costs:
+        return costs["office"]
+    s = spec.project_office_share
+    return s / (1 - s) * costs.get("development", 0.0)
 
 
 PHASE_SHARES = {1: (1.0,), 2: (0.3, 0.7), 3: (0.1, 0.3, 0.6)}  # design, prototype, test batch

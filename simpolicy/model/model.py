@@ -17,7 +17,7 @@ from . import rng as crn
 from .agents import Buyer, Supplier
 from .diffusion import Diffusion
 from .draws import draws_for
-from .instruments import competition_multiple
+from .instruments import competition_multiple, office_cost
 from .ledger import Ledger
 from .money import Money
 from .needs import NeedSource
@@ -148,10 +148,10 @@ class PolicyModel(mesa.Model):
             # competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
-        office = max((st.spec.project_office_share for st, _ in offers), default=0.0)
-        if office > 0:
+        office = max((st for st, _ in offers), key=lambda st: st.spec.project_office_share, default=None)
+        if office is not None and office.spec.project_office_share > 0:
             # an external project office is a share of the project budget it is part of
-            costs = {**costs, "office": office / (1 - office) * costs["development"]}
+            costs = {**costs, "office": office_cost(office.spec, costs)}
             offers = self.programme.offers(need, costs, self.month)
         # not worth it even with every grant on offer: then not with less either
         if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0, joint):

@@ -94,12 +94,11 @@ class Programme(mesa.Agent):
         ``might_fund`` and kept until the need has been weighed.
         """
         u = self._known_u.get(need.id)
-        if u is None:  # a need weighed after its month (a pool, a call): one draw per instrument
-            seed = self.model.seed
-            u = self._known_u[need.id] = tuple(crn.uniform(seed, Purpose.KNOWS_INSTRUMENT, need.id, i)
-                                               for i in self._inst_keys.tolist())
+        if u is None:  # a need weighed after its month (a pool, a call): the same draws, made
+            # by the one function that makes them (one place per purpose, test_random_streams)
+            u = self._known_u[need.id] = tuple(self._known_draws(np.array([need.id]))[0].tolist())
         aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
-        return u[k] < aw
+        return need.u[(U_SCORE + 5 * k) % 7] < aw
 
     def _known_draws(self, need_ids: np.ndarray) -> np.ndarray:
         """Need x instrument: the uniform that decides whether the need's buyer knows it."""

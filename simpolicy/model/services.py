@@ -8,12 +8,12 @@ service's interval, 12 / ``processes_per_year`` months, at most ``POOL_MONTHS``)
 service does not take by then goes back to its buyer, who weighs it alone as it would have
 without the service.
 
-- A **joint process** runs ``processes_per_year`` times a year. It takes the challenge that
-  most pooled buyers share (oldest first on ties) and up to ``buyers_per_process`` of them:
-  one market dialogue for the group, whose preparation and tender costs they share. Each
-  buyer then decides on its own whether to join at that shared cost (``PolicyModel.consider``
-  with ``joint=True``: the same rule as any decision, no forced uptake); the joining buyer with
-  the largest budget leads the procurement and the others are its named followers. A need
+- A **joint process** runs up to ``processes_per_year`` times a year. For each challenge in
+  the pool it gathers up to ``buyers_per_process`` buyers (oldest needs first); each decides
+  on its own whether its need is worth it at the shared cost of one process (preparation,
+  tender and development shared: ``PolicyModel.joins``, the usual rule, no forced uptake),
+  and the process runs on the challenge with most buyers willing to go ahead. The joining
+  buyer with the largest budget leads the procurement; the others are its named followers. A need
   the process took but whose buyer declined is weighed alone, so a joint process changes
   how procurements are made and who shares them, and deadweight is measured for it like
   for any project: its needs would or would not have started without the scheme.
@@ -28,7 +28,6 @@ Running a service costs money (its ``annual_budget_eur``), counted in public mon
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,11 +81,12 @@ class Services:
                 continue
             self.credit[st.id] += st.spec.processes_per_year / 12
             while self.credit[st.id] >= 1 and self.pools[st.id]:
-                self.credit[st.id] -= 1
                 if st.type == "joint_process":
-                    self._joint(st)
+                    if not self._joint(st):
+                        break  # no challenge any pooled buyer would go ahead with
                 else:
                     self._compete(st, self.pools[st.id].pop(0))
+                self.credit[st.id] -= 1
             self.credit[st.id] = min(self.credit[st.id], 1.0)  # an idle service does not bank runs
         for _, st in self.members:
             pool = self.pools[st.id]
@@ -97,30 +97,38 @@ class Services:
                 for need in pool[: len(pool) - len(self.pools[st.id])]:
                     m.consider(need)  # pools are in arrival order: the oldest leave first
 
-    def _joint(self, st: InstrumentState) -> None:
-        """One joint process: the most shared challenge in the pool, its buyers decide."""
+    def _joint(self, st: InstrumentState) -> bool:
+        """One joint process on the challenge that most pooled buyers would join.
+
+        The facilitator gathers the buyers of one challenge (up to ``buyers_per_process``,
+        oldest needs first), and each decides by the usual rule whether its need is worth
+        it at the shared cost; the process runs on the challenge that gathers most buyers
+        willing to go ahead (oldest first on ties). Returns False when no challenge has any.
+        """
         m, pool = self.model, self.pools[st.id]
-        counts = Counter(n.challenge for n in pool)
-        oldest = {}
+        groups: dict[int, list] = {}
         for n in pool:
-            oldest.setdefault(n.challenge, n.id)
-        best = max(counts, key=lambda c: (counts[c], -oldest[c]))
-        group, seen = [], set()
-        for n in pool:
-            if n.challenge == best and n.buyer not in seen and len(group) < st.spec.buyers_per_process:
-                group.append(n)
-                seen.add(n.buyer)
+            g = groups.setdefault(n.challenge, [])
+            if len(g) < st.spec.buyers_per_process and all(x.buyer != n.buyer for x in g):
+                g.append(n)
+        best, best_joined = None, []
+        for challenge, group in groups.items():  # in order of each challenge's oldest need
+            joined = [n for n in group if m.joins(n, len(group))]
+            if len(joined) > len(best_joined):
+                best, best_joined = challenge, joined
+        if best is None:
+            return False
+        group = groups[best]
         self.pools[st.id] = [n for n in pool if n not in group]
         m.ledger.joint(st.id, group)
-        # the buyer with the largest budget leads; every member decides at the shared cost
-        group.sort(key=lambda n: (-m.annual_budgets[n.buyer], n.id))
-        joined = [n for n in group if m.joins(n, len(group))]
         for n in group:
-            if n not in joined:
+            if n not in best_joined:
                 m.consider(n)  # declined: weighs its need alone, as without the service
-        if joined:
-            lead, rest = joined[0], joined[1:]
-            m.consider(lead, followers=[n.buyer for n in rest], joint=True, members=rest)
+        # the buyer with the largest budget leads; the others are its named followers
+        joined = sorted(best_joined, key=lambda n: (-m.annual_budgets[n.buyer], n.id))
+        lead, rest = joined[0], joined[1:]
+        m.consider(lead, followers=[n.buyer for n in rest], joint=True, members=rest)
+        return True
 
     def _compete(self, st: InstrumentState, need: Need) -> None:
         """Firms join when the prize covers their design work; no purchase is promised.
