@@ -98,7 +98,7 @@ class Programme(mesa.Agent):
             # by the one function that makes them (one place per purpose, test_random_streams)
             u = self._known_u[need.id] = tuple(self._known_draws(np.array([need.id]))[0].tolist())
         aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
-        return need.u[(U_SCORE + 5 * k) % 7] < aw
+        return u[k] < aw
 
     def _known_draws(self, need_ids: np.ndarray) -> np.ndarray:
         """Need x instrument: the uniform that decides whether the need's buyer knows it."""
