@@ -8,6 +8,7 @@ until ``create_app`` runs; scenarios and studies are read when a page is opened.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -62,6 +63,46 @@ def query(search: str | None) -> dict:
     return {k: v[0] for k, v in parsed.items() if k in QUERY_KEYS and v}
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def guard_requests(server) -> None:
+    """Requests the server answers: for its own host names, and bodies under the limit.
+
+    A page on another site can make a browser send requests to 127.0.0.1 under a name it
+    controls (DNS rebinding); the ``Host`` header then carries that name, so only
+    127.0.0.1, localhost, ::1 and the ``--host`` given (``SIMPOLICY_HOSTS`` in the server's
+    config) are served, anything else is 421. A chunked body has no length to check in
+    advance and went past Flask's limit into Dash as HTTP 500; it is read here, at most
+    up to the limit, so too much is 413.
+    """
+    from flask import abort, request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    @server.before_request
+    def _guard():
+        allowed = set(LOCAL_HOSTS) | set(server.config.get("SIMPOLICY_HOSTS", ()))
+        host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").endswith("]") \
+            else request.host
+        host = host.strip("[]").lower()
+        if host not in allowed:
+            abort(421)
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length is None:
+            # werkzeug cuts a chunked body at the limit without a word (Dash then fails on
+            # the truncated JSON): read one byte more than allowed, then hand on what came
+            limit = server.config["MAX_CONTENT_LENGTH"]
+            data = request.environ["wsgi.input"].read(limit + 1)
+            if len(data) > limit:
+                abort(413)
+            request.environ["wsgi.input"] = io.BytesIO(data)
+            request.environ["CONTENT_LENGTH"] = str(len(data))
+            request.environ.pop("wsgi.input_terminated", None)
+
+    @server.errorhandler(RequestEntityTooLarge)
+    def _too_large(_err):
+        return "request body too large", 413
+
+
 def create_app(config: DashboardConfig | None = None, context: AppContext | None = None) -> dash.Dash:
     """The dashboard for one results folder; ``context`` lets tests pass their own services."""
     config = config or DashboardConfig.from_env()
@@ -83,6 +124,8 @@ def create_app(config: DashboardConfig | None = None, context: AppContext | None
 
     for page in PAGES:
         page.register(app, ctx)
+
+    guard_requests(app.server)
 
     @app.server.errorhandler(DependencyException)
     def _no_such_asset(_err):  # an unknown component-suite path is "not found", not a crash

@@ -11,6 +11,7 @@ responsive. Every run goes through ``simpolicy.simulate`` (via ``run_task``) and
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import multiprocessing as mp
@@ -29,7 +30,9 @@ import pandas as pd
 
 from simpolicy.core import counterfactual_key
 from simpolicy.experiments.compare import scenario_hash
+from simpolicy.experiments.executors import die_with_parent
 from simpolicy.experiments.replicate import RunTask, run_task
+from simpolicy.scenario.errors import InputError, Problem
 from simpolicy.scenario.loader import ensure_behaviour
 from simpolicy.scenario.schema import Scenario
 
@@ -46,6 +49,8 @@ class JobStatus(NamedTuple):
     elapsed: float  # seconds since it started (to its end, once it ended)
     eta: float | None = None  # seconds until it should end, at the pace of the runs it ran so far
 _ID_KEYS = ("run_id", "scenario", "seed")
+MAX_RUNS_PER_JOB = 2_000  # one click: 13 bundled schemes x 150 replications fit; 5,200 do not
+MAX_QUEUED_RUNS = 4_000  # waiting in all jobs: older running jobs are cancelled to make room
 
 
 def simulate_one(scenario: Scenario, seed: int) -> tuple[dict, pd.DataFrame | None]:
@@ -151,7 +156,7 @@ class JobRegistry:
                 else:  # forkserver: safe with the web server's threads; preloading the model
                     ctx = mp.get_context("forkserver")  # makes a new worker start in milliseconds
                     ctx.set_forkserver_preload(["dashboard.jobs"])
-                    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+                    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent)
                 self._pools[slot] = pool
             return pool
 
@@ -178,10 +183,12 @@ class JobRegistry:
                 return
 
     def shutdown(self) -> None:
-        """Cancels what is pending and stops the workers."""
+        """Cancels what is pending and stops the workers now (a run in progress is dropped:
+        the server is going away, and a worker left running would outlive it)."""
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
+            _terminate(pool)  # first: shutdown forgets the processes
             pool.shutdown(wait=False, cancel_futures=True)
 
     # jobs -------------------------------------------------------------------------------
@@ -191,14 +198,21 @@ class JobRegistry:
         Tasks are ordered replication by replication (all schemes for the first seed first),
         so the first poll after a few seconds can already draw every scheme.
         """
+        runs = len(scenarios) * len(seeds)
+        if runs > MAX_RUNS_PER_JOB:
+            raise InputError([Problem("dashboard", 0, "", f"{runs:,} runs in one go is more than the "
+                                      f"{MAX_RUNS_PER_JOB:,} allowed; choose fewer schemes or replications")])
         scenarios = {k: ensure_behaviour(v) for k, v in scenarios.items()}
         hashes = {k: scenario_hash(v) for k, v in scenarios.items()}
         tasks = [(label, sc, seed, (hashes[label], int(seed)))
                  for seed, (label, sc) in itertools.product(seeds, scenarios.items())]
         job = _Job(uuid.uuid4().hex[:12], tasks, dict(meta or {}))
         with self._lock:
+            older = self._make_room(len(tasks))
             self._jobs[job.id] = job
             self._forget_old()
+        for old_id in older:
+            self.cancel(old_id)
         submitted: dict[tuple, Future] = {}  # the same scenario and seed twice runs once
         for i, (_label, sc, seed, key) in enumerate(tasks):
             cached = self._cached(key)
@@ -212,14 +226,29 @@ class JobRegistry:
             fut.add_done_callback(lambda f, i=i, key=key: self._collect(job, i, key, f))
         return job.id
 
+    def _make_room(self, new_runs: int) -> list[str]:
+        """Ids of the oldest running jobs to cancel so that at most ``MAX_QUEUED_RUNS`` runs
+        wait: forty what-if clicks queued 16,000 runs; the newest click is the one wanted."""
+        waiting = {k: len(j.tasks) - len(j.results) for k, j in self._jobs.items() if j.state == RUNNING}
+        out = []
+        for k in list(waiting):  # oldest first
+            if sum(waiting.values()) + new_runs <= MAX_QUEUED_RUNS:
+                break
+            out.append(k)
+            waiting[k] = 0
+        return out
+
     def _submit_task(self, sc: Scenario, seed: int) -> Future:
         slot = self._slot(sc, seed)
         pool = self._executor(slot)
         try:
-            return pool.submit(simulate_one, sc, seed)
+            fut = pool.submit(simulate_one, sc, seed)
         except (BrokenProcessPool, RuntimeError):
             self._drop(pool)  # a crashed worker breaks its pool: start a new one
-            return self._executor(slot).submit(simulate_one, sc, seed)
+            pool = self._executor(slot)
+            fut = pool.submit(simulate_one, sc, seed)
+        fut.pool = pool  # cancel stops the worker of a run in progress
+        return fut
 
     def _cached(self, key: tuple):
         with self._lock:
@@ -264,8 +293,15 @@ class JobRegistry:
             job.state, job.finished_at = CANCELLED, time.perf_counter()
             job.version += 1
             futures = list(job.futures)
-        for f in futures:
-            f.cancel()
+            others = {id(getattr(f, "pool", None)) for j in self._jobs.values()
+                      if j is not job and j.state == RUNNING for f in j.futures if not f.done()}
+        running = [f for f in futures if not f.cancel() and not f.done()]
+        for f in running:  # the run in progress: stop its worker unless another job waits on it
+            pool = getattr(f, "pool", None)
+            if isinstance(pool, ProcessPoolExecutor) and id(pool) not in others:
+                self._drop(pool)
+                _terminate(pool)  # first: shutdown forgets the processes
+                pool.shutdown(wait=False, cancel_futures=True)
         return True
 
     def status(self, job_id: str) -> JobStatus | None:
@@ -308,6 +344,13 @@ class JobRegistry:
         finished = [k for k, j in self._jobs.items() if j.state != RUNNING]
         while len(self._jobs) > self.max_jobs and finished:
             self._jobs.pop(finished.pop(0), None)
+
+
+def _terminate(pool: Executor) -> None:
+    """Ends a process pool's workers now (SIGTERM); a thread pool cannot be stopped."""
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            p.terminate()
 
 
 def _labelled(series: list[pd.DataFrame], ids: list[tuple]) -> pd.DataFrame:

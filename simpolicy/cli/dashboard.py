@@ -7,6 +7,7 @@ imported only when this command runs, so other commands never load Dash.
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 import threading
 
@@ -19,7 +20,7 @@ def register(sub) -> None:
                    help="address to listen on (default 127.0.0.1: only this machine)")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--results", default=None, help="results folder to open studies from (default results/)")
-    p.add_argument("--workers", type=flags.workers, default=None,
+    p.add_argument("--workers", type=flags.dashboard_workers, default=None,
                    help="processes for background runs (default: cores; 0 = one thread)")
     p.set_defaults(func=cmd_dashboard)
 
@@ -33,6 +34,10 @@ def cmd_dashboard(args) -> int:
         return 2
     config = DashboardConfig.from_env(args.results, args.workers)
     app = create_app(config)
+    app.server.config["SIMPOLICY_HOSTS"] = (args.host.strip("[]").lower(),)  # the Host header check
+    # SIGTERM (systemd, docker, kill) ends the server like Ctrl-C, so the workers are stopped
+    # below; before, the forkserver and its workers (about 1 GB) outlived the server
+    signal.signal(signal.SIGTERM, _interrupt)
     # the server lives long and draws often: what exists now (Dash, plotly, pandas, the
     # catalogue) lives as long as it does, so the collector need not walk it again; a full
     # collection over those 400,000 objects cost a redraw 14 ms on average
@@ -46,3 +51,7 @@ def cmd_dashboard(args) -> int:
     finally:
         jobs.shutdown()
     return 0
+
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt

@@ -50,4 +50,5 @@ seed = bounded_int(0, MAX_SEED)
 reps = bounded_int(1, MAX_REPS)
 workers = bounded_int(1, MAX_WORKERS)
 batch = bounded_int(1, 100_000)
+dashboard_workers = bounded_int(0, MAX_WORKERS)  # 0: runs in one thread of the server
 years = positive_float(50)

@@ -12,12 +12,15 @@ run is a pure function of its task, so results are identical run by run.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -30,7 +33,7 @@ def map_runs(fn, tasks: list, workers: int = 1) -> list:
         return [fn(t) for t in tasks]
     ctx = mp.get_context("forkserver")
     chunk = max(1, len(tasks) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent) as pool:
         return list(pool.map(fn, tasks, chunksize=chunk))
 
 
@@ -55,10 +58,30 @@ class InlineExecutor:
         pass
 
 
+def die_with_parent() -> None:
+    """Asks Linux to send this process SIGTERM when its parent dies (``PR_SET_PDEATHSIG``).
+
+    A sweep's main process killed with SIGKILL left its workers running a batch for
+    minutes, and a dashboard stopped with SIGTERM left its forkserver's workers (about
+    1 GB) alive. With this, a worker dies with the process that started it: the sweep's
+    main process (fork), or the forkserver, which exits when the main process does.
+    Elsewhere (not Linux) this does nothing.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: the worker ends with its queue instead
+        return
+
+
 def _worker_signals() -> None:
-    """Workers leave Ctrl-C and SIGTERM to the parent, which stops the study cleanly."""
+    """Workers leave Ctrl-C and SIGTERM to the parent, which stops the study cleanly, and
+    die with it if it is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent()
 
 
 def _context(preload: tuple[str, ...]):

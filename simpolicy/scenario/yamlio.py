@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import types
 import typing
 import unicodedata
@@ -144,10 +146,30 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     """Reads a YAML file safely; returns the data and a field-path -> line map."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = _read_limited(Path(path), name)
     except OSError as e:
         raise InputError([Problem(name, 0, "", f"cannot read file: {e.strerror}")]) from None
     return parse_yaml(raw, name)
+
+
+def _read_limited(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most ``MAX_BYTES``, checked before reading.
+
+    ``/dev/zero`` was read until memory ran out, a FIFO waited forever for a writer and a
+    3 GB file was read whole before its size was looked at: stat first (regular files
+    only), open without blocking, and read one byte more than allowed at most.
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError([Problem(name, 0, "", f"cannot read file: {what}")])
+    if st.st_size > MAX_BYTES:
+        raise InputError([Problem(name, 1, "", f"file larger than {MAX_BYTES} bytes")])
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped after the stat
+            raise InputError([Problem(name, 0, "", "cannot read file: not a regular file")])
+        return f.read(MAX_BYTES + 1)
 
 
 def parse_yaml(raw: bytes | str, name: str) -> tuple[Any, dict[tuple, int]]:
