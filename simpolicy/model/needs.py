@@ -34,6 +34,7 @@ class NeedSource:
     def __init__(self, model: PolicyModel, draws: Draws):
         self.model, self.draws = model, draws
         self.built = draws.built.for_behaviour(model.behaviour.model_dump_json())
+        self._interested: dict[int, np.ndarray] = {}
 
     def arrive(self) -> list[Need]:
         """This month's new needs that may lead somewhere (drawn in draws.py).
@@ -142,7 +143,12 @@ class NeedSource:
         Only they join a joint process or ask to be named as followers: a buyer joins a
         procurement it means to buy from.
         """
-        m, b = self.model, self.model.behaviour
-        concerned = np.flatnonzero(m.relevance[:, challenge])
-        price = b.dev_cost_eur * b.purchase_cost_multiple * m.size_scales[concerned]
-        return concerned[price <= m.buyers.budget[concerned]]
+        hit = self._interested.get(challenge)
+        if hit is None:  # fixed in a run: relevance, sizes and annual budgets never change
+            m, b = self.model, self.model.behaviour
+            rows, start = m.draws.concerned[:2]
+            end = start[challenge + 1] if challenge + 1 < len(start) else len(rows)
+            concerned = rows[start[challenge]:end]
+            price = b.dev_cost_eur * b.purchase_cost_multiple * m.size_scales[concerned]
+            hit = self._interested[challenge] = concerned[price <= m.buyers.budget[concerned]]
+        return hit
