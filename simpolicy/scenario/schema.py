@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from .applicability import APPLIES, applies
 from .base import Strict
 from .behaviour import Behaviour
 
@@ -157,6 +158,20 @@ class Instrument(Strict):
         if self.project_office_share + self.min_supplier_share > 1 + 1e-9:
             raise ValueError("project_office_share + min_supplier_share exceed 1")
         return self
+
+    @field_validator(*APPLIES, mode="after")
+    @classmethod
+    def _meaningful(cls, value, info: ValidationInfo):
+        """A field set on a type that never reads it would change nothing: refused, so that
+        nobody changes it and concludes the policy does not matter (applicability.py).
+        ``type`` is declared before every field of the table, so it is known here."""
+        itype = info.data.get("type")
+        if itype is None or applies(info.field_name, itype):
+            return value
+        if value != cls.model_fields[info.field_name].get_default(call_default_factory=True):
+            raise ValueError(f"means nothing for a {itype} instrument (it applies to: "
+                             f"{', '.join(APPLIES[info.field_name])}); remove it")
+        return value
 
     @property
     def has_money(self) -> bool:

@@ -1,0 +1,74 @@
+"""Which instrument fields mean something for which instrument types (issue 15, "no inert field").
+
+Every instrument type shares one schema (``schema.Instrument``), but each type reads only
+some of its fields. A field set on a type that never reads it changes nothing, and an
+analyst who changes it concludes that the policy does not matter; so ``validate`` refuses a
+non-default value of a field for a type outside its entry here, and
+``tests/test_no_inert_field.py`` changes every field on every type listed here and requires
+some outcome to move. The table follows what the model reads (simpolicy/model/):
+
+- applications, panels and calls (``Programme.offers``/``apply``/``run_calls``) exist for
+  the types a buyer applies to (``APPLIED``); services (joint processes, idea
+  competitions) and scaling grants take no applications;
+- a grant's plan by cost line (``InstrumentState.plan``: phases, internal costs, project
+  office, minimum supplier share, minimum grant) is made for the applied types; a scaling
+  grant pays a share of a follower's price (rate, minimum and maximum grant, phases that
+  decide which purchases it covers); a prize pays ``rate x prize_eur`` up to the maximum;
+- a joint process has no grant money: its ``annual_budget_eur`` is its running cost;
+- buyer-side lines (internal costs, an external project office, the minimum share for
+  suppliers) mean nothing for money paid to suppliers or for buying what exists.
+"""
+
+from __future__ import annotations
+
+TYPES = ("co_financing", "preparation_grant", "pcp", "purchase_cofinancing",
+         "innovation_partnership", "joint_process", "diffusion_grant", "supplier_grant", "prize")
+APPLIED = ("co_financing", "preparation_grant", "pcp", "purchase_cofinancing",
+           "innovation_partnership", "supplier_grant")  # buyers apply; grants sit on projects
+BUYER_PAID = ("co_financing", "preparation_grant", "pcp", "purchase_cofinancing",
+              "innovation_partnership")  # grants whose money goes to the buyer's project
+DEVELOPMENT = ("co_financing", "pcp", "innovation_partnership")  # buyer-side, pay development
+MONEY = (*APPLIED, "diffusion_grant", "prize")  # every type that pays money it grants
+ALL = TYPES
+
+METADATA = ("id", "type", "description", "source", "assumed")  # say what, never how much
+
+APPLIES: dict[str, tuple[str, ...]] = {
+    # money
+    "annual_budget_eur": ALL,  # a grant pot, or a joint process's running cost
+    "total_budget_eur": MONEY,  # a joint process's cost is annual
+    "rate": MONEY,
+    "min_grant_eur": (*APPLIED, "diffusion_grant"),  # a prize is rate x prize_eur
+    "max_grant_eur": MONEY,
+    "phases": (*APPLIED, "diffusion_grant"),  # a scaling grant covers purchases (its phases)
+    "internal_costs": BUYER_PAID,
+    "internal_cost_cap_share": BUYER_PAID,
+    "paid_to": APPLIED,  # prizes and scaling grants are paid to sellers by definition
+    "project_office_share": ("co_financing", "preparation_grant", "pcp", "innovation_partnership"),
+    "min_supplier_share": DEVELOPMENT,
+    # when and for what
+    "start_month": ALL,
+    "end_month": ALL,
+    "themes": ALL,
+    "visibility": ALL,
+    # applications and panels
+    "calls_per_year": APPLIED,
+    "selection": APPLIED,
+    "min_score": APPLIED,
+    "implementation_plan_weight": APPLIED,
+    "innovation_weight": APPLIED,
+    # the procurement a grant pays for
+    "follower_rights": (*DEVELOPMENT, "purchase_cofinancing", "supplier_grant"),
+    "max_followers": (*DEVELOPMENT, "purchase_cofinancing", "supplier_grant"),
+    "competing_suppliers": ("pcp", "innovation_partnership", "supplier_grant"),
+    "down_selection": ("pcp", "innovation_partnership", "supplier_grant"),
+    # services
+    "buyers_per_process": ("joint_process",),
+    "processes_per_year": ("joint_process", "prize"),
+    "prize_eur": ("prize",),
+}
+
+
+def applies(field: str, itype: str) -> bool:
+    """Whether the field means something for an instrument of this type."""
+    return field in METADATA or itype in APPLIES[field]
