@@ -82,7 +82,10 @@ def parameter_columns(runs: pd.DataFrame, outcomes=()) -> list[str]:
     ``outcomes`` adds outcome names a study declares (its manifest's list), for outcomes this
     version does not know.
     """
-    outs = set(outcome_columns(runs)) | set(outcomes)
+    from simpolicy.analysis.decision import NAMES
+
+    # old outcome names kept as aliases (additional_adoptions, ...) are outcomes, not parameters
+    outs = set(outcome_columns(runs)) | set(outcomes) | {c for cs in NAMES.values() for c in cs}
     return [c for c in runs.columns
             if c not in outs and not c.startswith("cf_") and c not in ID_COLUMNS
             and pd.api.types.is_numeric_dtype(runs[c]) and runs[c].nunique(dropna=True) > 1]
