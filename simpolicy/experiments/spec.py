@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, ValidationError, model_validator
 
-from simpolicy.outcomes import OUTCOMES
+from simpolicy.outcomes import ALIASES, OUTCOMES
 from simpolicy.scenario.base import Strict
 from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.errors import InputError, Problem
@@ -133,7 +133,7 @@ class SweepSpec(Strict):
             out.append((("samples",), "sobol samples must be a power of 2 "
                         f"(e.g. {1 << (self.samples.bit_length() - 1)} or {1 << self.samples.bit_length()})"))
         for i, o in enumerate(self.outcomes):
-            if o not in OUTCOMES:
+            if o not in OUTCOMES and o not in ALIASES:  # old names kept for one release
                 out.append((("outcomes", i), f"unknown outcome '{o}'"))
         return out
 
