@@ -146,3 +146,16 @@ def test_one_bad_manifest_does_not_take_down_the_studies_list(run_dir, tmp_path)
     for name in ("list", "deep", "parts_entry"):
         with pytest.raises(ValueError):
             store.load(name)
+
+
+def test_specs_of_schemes_put_on_a_population_are_kept(tmp_path):
+    """A stored spec named ``flanders@denmark_baseline`` still describes the scheme (and its
+    country titles the report), while a forged spec is left out."""
+    from simpolicy.experiments.compare import compare_scenarios
+    from simpolicy.report.data import read
+    from simpolicy.scenario.loader import load_scenario
+
+    dk = load_scenario("denmark_baseline", ["horizon_years=0.25"])
+    sc = load_scenario("lithuania", ["horizon_years=0.25"]).on_population(dk)
+    out = compare_scenarios({sc.name: sc}, reps=1).save(tmp_path / "on_dk")
+    assert read(out).specs[sc.name]["country"] == dk.country
