@@ -170,7 +170,9 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     for st in prog.instruments:
         out[f"applications_{st.id}"] = st.applications
         out[f"awards_{st.id}"] = awards(m, st.id)
-    return {k: float(v) for k, v in out.items()}
+    # + 0.0 turns -0.0 into 0.0: the sign of a zero (a pot committed and fully released)
+    # means nothing, and must not make equal results differ bit for bit between processes
+    return {k: float(v) + 0.0 for k, v in out.items()}
 
 
 def awards(m: PolicyModel, instrument: str) -> int:

@@ -17,7 +17,9 @@ from .project import Grant
 
 MONEY_TYPES = {"co_financing", "preparation_grant", "pcp", "purchase_cofinancing",
                "innovation_partnership", "diffusion_grant", "supplier_grant", "prize"}
-INTERNAL_PHASES = {"preparation", "tender", "implementation"}  # where buyer staff work
+# where buyer staff work; a tuple, not a set: sums run in this fixed order, so a float
+# result cannot depend on a process's string hashing (PYTHONHASHSEED)
+INTERNAL_PHASES = ("preparation", "tender", "implementation")
 DEVELOPMENT_TYPES = {"co_financing", "pcp", "innovation_partnership", "supplier_grant"}
 
 

@@ -301,7 +301,7 @@ def _no_stacking(offers: list, costs: dict[str, float]) -> list:
                              key=lambda o: (-o[1], o[0].id)):
         phases = set(st.spec.phases)
         paid = sum(a for s, a in chosen if set(s.spec.phases) & phases)
-        left = sum(costs.get(p, 0.0) for p in phases) - paid
+        left = sum(costs.get(p, 0.0) for p in st.spec.phases) - paid  # file order, not set order
         if min(amount, left) > max(1.0, st.spec.min_grant_eur):
             chosen.append((st, min(amount, left)))
     order = {id(st): i for i, (st, _) in enumerate(offers)}
