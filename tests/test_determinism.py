@@ -38,7 +38,6 @@ def test_identical_on_one_and_two_workers():
 def test_results_do_not_depend_on_string_hashing():
     """Bit for bit the same under two PYTHONHASHSEEDs (a sum over a set of phase names once
     ran in the process's hash order, and Lithuania's grants differed in the last bit)."""
-    import json
     import os
     import subprocess
     import sys
