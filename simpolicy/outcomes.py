@@ -37,6 +37,7 @@ EXTRA = (
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
     "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
     "retenders_lost",
+    *ALIASES,  # reported under the old names too, for one release
 )
 
 
