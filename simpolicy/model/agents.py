@@ -68,8 +68,6 @@ class Buyer(mesa.Agent):
         """Whether this year's budget still holds the amount."""
         return amount <= self.model.buyers.budget_left[self.row] + 1e-9
 
-    def spend(self, amount: float) -> None:
-        self.model.buyers.budget_left[self.row] -= amount
 
 
 class Supplier(mesa.Agent):

@@ -22,25 +22,17 @@ from .ledger import Ledger
 from .money import Money
 from .needs import NeedSource
 from .programme import Decision, Programme
-from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution
+from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution, solution_key
 from .rng import Purpose
 from .services import Services
 
 SHARED_PHASES = ("preparation", "tender", "development")
-ORIGINS = {"stock": 1, "market": 2, "developed": 3, "rival": 4}
 
 
 def competing(spec) -> bool:
     """Whether an instrument pays several suppliers in competing phases: a PCP, or supplier
     grants let in phases (the UK's SBRI: feasibility, then fewer prototypes)."""
     return spec.type == "pcp" or (spec.type == "supplier_grant" and spec.competing_suppliers > 1)
-
-
-def solution_key(origin: str, ident: int) -> int:
-    """A solution's identity across runs: its origin and the challenge (a product on the
-    market, a stock solution) or the need (a development, a rival's product) it answers.
-    Diffusion's draws are keyed by it, so a solution has the same luck in every run."""
-    return ORIGINS[origin] << 40 | int(ident)
 
 
 class PolicyModel(mesa.Model):
@@ -154,7 +146,7 @@ class PolicyModel(mesa.Model):
             costs = {**costs, "office": office_cost(office.spec, costs)}
             offers = self.programme.offers(need, costs, self.month)
         # not worth it even with every grant on offer: then not with less either
-        if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0, joint):
+        if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0):
             return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
@@ -166,7 +158,7 @@ class PolicyModel(mesa.Model):
         if decision.waiting == 0:
             self.decide(decision)
 
-    def _worth_it(self, need: Need, costs: dict[str, float], public: float, joint: bool) -> bool:
+    def _worth_it(self, need: Need, costs: dict[str, float], public: float) -> bool:
         """Whether the buyer starts, given the public money it would receive."""
         total = sum(costs.values())
         public = min(public, total)
@@ -186,14 +178,14 @@ class PolicyModel(mesa.Model):
     def joins(self, need: Need, n: int) -> bool:
         """Whether a buyer joins a joint process of n buyers: its need is worth it at the
         shared cost (on its own money: a process pays nothing), by the usual rule."""
-        return self._worth_it(need, self.shared_costs(need, n), 0.0, True)
+        return self._worth_it(need, self.shared_costs(need, n), 0.0)
 
     def decide(self, d: Decision) -> None:
         """Starts the project if its value beats the buyer's own money at risk."""
         if "office" in d.costs and not any(g.plan.get("office") for g in d.awarded):
             d.costs = {k: v for k, v in d.costs.items() if k != "office"}  # no office paid
         public = sum(g.amount for g in d.awarded)
-        if not self._worth_it(d.need, d.costs, public, d.joint):
+        if not self._worth_it(d.need, d.costs, public):
             for g in d.awarded:
                 self.state(g).release(g)
             return

@@ -15,17 +15,11 @@ import numpy as np
 
 from . import screen
 from .draws import A_COMPLEXITY, A_PRODUCT, A_REUSE, ATTRS, Draws
-from .project import U_BACKGROUND, Need, Solution
+from .project import U_BACKGROUND, Need, Solution, solution_key
 
 if TYPE_CHECKING:
     from .model import PolicyModel
 
-
-def solution_key(origin: str, ident: int) -> int:
-    """See ``model.solution_key`` (imported lazily: the model imports this module)."""
-    from .model import solution_key as key
-
-    return key(origin, ident)
 
 
 class NeedSource:

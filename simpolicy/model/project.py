@@ -129,5 +129,15 @@ class Solution:
     adopters: set[int] = field(default_factory=set)
     adoption_months: list[int] = field(default_factory=list)
     first_purchase: int = -1
-    key: int = 0  # identity across runs (model.solution_key): what diffusion's draws are keyed by
+    key: int = 0  # identity across runs (solution_key): what diffusion's draws are keyed by
     project: int = -1  # the innovation project that developed or first bought it (-1: none)
+
+
+ORIGINS = {"stock": 1, "market": 2, "developed": 3, "rival": 4}
+
+
+def solution_key(origin: str, ident: int) -> int:
+    """A solution's identity across runs: its origin and the challenge (a product on the
+    market, a stock solution) or the need (a development, a rival's product) it answers.
+    Diffusion's draws are keyed by it, so a solution has the same luck in every run."""
+    return ORIGINS[origin] << 40 | int(ident)
