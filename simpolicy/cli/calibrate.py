@@ -39,8 +39,10 @@ def cmd_calibrate(args) -> int:
     from simpolicy.scenario.loader import load_behaviour, parse_sets
 
     only = args.only.split(",") if args.only else None
-    sets = {k.removeprefix("behaviour."): v for k, v in parse_sets(args.set).items()}
-    load_behaviour(sets)  # bad names or values are reported like a bad file
+    parsed = parse_sets(args.set)
+    sets = {k.removeprefix("behaviour."): v for k, v in parsed.items()}
+    typed = {k.removeprefix("behaviour."): v for k, v in getattr(parsed, "typed", {}).items()}
+    load_behaviour(sets, typed)  # a bad name or value is refused, naming the --set argument
     res = check(args.reps, workers, only=only, behaviour=sets)
     if args.json:
         print(to_json({"reps": args.reps, "patterns": res}))

@@ -59,7 +59,8 @@ def cmd_demo(args) -> int:
     home = {n: load_scenario(n, args.set) for n in names}
     dk = load_scenario(POPULATION, args.set)
     # Denmark's horizon for everyone: equal terms means the same buyers AND the same years.
-    abroad = {f"{n}@{dk.name}": load_scenario(n, [*args.set, f"horizon_years={dk.horizon_years}"])
+    mine = [s for s in args.set if s.split("=", 1)[0].strip() != "horizon_years"]  # checked above
+    abroad = {f"{n}@{dk.name}": load_scenario(n, [*mine, f"horizon_years={dk.horizon_years}"])
               .on_population(dk) for n in names}
     _say(f"simpolicy demo: {len(names)} schemes x {args.reps} replications, twice (at home; on "
          f"{dk.name}'s population), on {workers} worker(s)")

@@ -75,7 +75,10 @@ def _known(name: str) -> str:
 def _load(names, args, population=None):
     names = [_known(n) for n in names]
     population = _known(population) if population else None
-    sets = list(args.set) + ([f"horizon_years={args.years}"] if args.years is not None else [])
+    sets = list(args.set)
+    if args.years is not None:
+        _one_horizon(sets)
+        sets.append(f"horizon_years={args.years}")
     pop = load_scenario(population, sets) if population else None
     out = {}
     for n in names:
@@ -87,6 +90,17 @@ def _load(names, args, population=None):
 
         out = equal_horizon(out, args.years)
     return out
+
+
+def _one_horizon(sets: list[str]) -> None:
+    """``--years`` and ``--set horizon_years=...`` together: one of them would be ignored
+    (``--years`` won silently, so ``--set horizon_years=abc`` even passed as valid)."""
+    from simpolicy.scenario.errors import ArgumentProblem, InputError
+
+    for item in sets:
+        if item.split("=", 1)[0].strip() == "horizon_years":
+            raise InputError([ArgumentProblem(f"--set {item}", 0, "horizon_years",
+                                              "--years sets the horizon too; give one of them")])
 
 
 def _run(args, names, population=None) -> Comparison:

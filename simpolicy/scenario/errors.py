@@ -19,6 +19,19 @@ class Problem:
                 f"{_one_line(self.message)}")
 
 
+@dataclass(frozen=True)
+class ArgumentProblem(Problem):
+    """A problem in a command-line argument such as ``--set behaviour.x=abc``.
+
+    An override has no file or line of its own: reported against the file it overrides,
+    ``behaviour.yaml:40: x: ...`` pointed at a line the user never wrote. It is named as
+    typed instead, ``--set behaviour.x=abc: message``, still one line.
+    """
+
+    def __str__(self) -> str:
+        return f"{_one_line(self.file)}: {_one_line(self.message)}"
+
+
 def _one_line(text: str) -> str:
     """Control characters (a key with a newline, YAML's own multi-line messages) escaped,
     so that every problem stays on one line."""

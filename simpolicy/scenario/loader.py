@@ -2,7 +2,8 @@
 
 A scenario is named (``"flanders"``, a bundled file in ``scenarios/``) or given by path.
 ``--set path=value`` overrides any field before validation, so a bad override is reported
-like a bad file. Instruments can be addressed by position or by id
+like a bad file, and named as typed (``--set behaviour.x=abc: expected a number ...``), not
+at a line of the file it overrides. Instruments can be addressed by position or by id
 (``scheme.instruments.pio_development.rate=0.4``).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .behaviour import Behaviour
-from .errors import InputError, Problem
+from .errors import ArgumentProblem, InputError, Problem
 from .sanity import check_scenario
 from .schema import Scenario
 from .yamlio import parse_yaml, read_yaml, validate
@@ -46,22 +47,35 @@ def resolve(name_or_path: str | Path) -> Path:
     raise InputError([Problem(str(name_or_path), 0, "", f"no such scenario; bundled: {known}")])
 
 
+class Sets(dict):
+    """Parsed ``--set`` overrides (path -> value) that remember what was typed for each,
+    so that a problem with a value names the argument (``--set path=value``)."""
+
+    def __init__(self, values=(), typed: dict[str, str] | None = None):
+        super().__init__(values)
+        self.typed = dict(typed or {})
+
+
 def parse_sets(sets: list[str] | dict | None) -> dict[str, Any]:
     """``["a.b=1", ...]`` -> ``{"a.b": 1}``; values are parsed as YAML scalars."""
     if not sets:
         return {}
     if isinstance(sets, dict):
-        return dict(sets)
-    out = {}
+        return Sets(sets, getattr(sets, "typed", None))
+    out = Sets()
     for item in sets:
         if "=" not in item:
-            raise InputError([Problem("--set", 0, item, "expected path=value")])
+            raise InputError([ArgumentProblem(f"--set {item}", 0, item, "expected path=value")])
         key, raw = item.split("=", 1)
-        out[key.strip()] = _set_value(key.strip(), raw)
+        if key.strip() in out:  # the last one won silently, as duplicate keys in a file did
+            raise InputError([ArgumentProblem(f"--set {item}", 0, key.strip(),
+                                              f"given twice (also --set {out.typed[key.strip()]})")])
+        out[key.strip()] = _set_value(key.strip(), raw, item)
+        out.typed[key.strip()] = item
     return out
 
 
-def _set_value(key: str, raw: str) -> Any:
+def _set_value(key: str, raw: str, item: str) -> Any:
     """A ``--set`` value read as a file's value is (YAML 1.2 scalars, no tags, printable);
     text that is not YAML at all stays text, as before."""
     if not raw.strip():
@@ -72,47 +86,77 @@ def _set_value(key: str, raw: str) -> Any:
         msg = e.problems[0].message
         if msg.startswith("invalid YAML"):
             return raw
-        raise InputError([Problem("--set", 0, key, msg)]) from None
+        raise InputError([ArgumentProblem(f"--set {item}", 0, key, msg)]) from None
 
 
-def apply_sets(data: dict, sets: dict[str, Any], lines: dict) -> dict:
-    """Applies overrides to raw scenario data (a copy); unknown paths are errors."""
+def _arg(path: str, message: str, typed: dict) -> ArgumentProblem:
+    return ArgumentProblem(f"--set {typed.get(path, path)}", 0, path, message)
+
+
+def apply_sets(data: dict, sets: dict[str, Any], lines: dict,
+               resolved: dict[str, str] | None = None) -> dict:
+    """Applies overrides to raw scenario data (a copy); unknown paths are errors.
+
+    ``resolved`` receives each override's field path as validation reports it (list items
+    by position, ``scheme.instruments.0.rate`` for ``...pcp_lt.rate``) -> what was typed.
+    """
+    typed = getattr(sets, "typed", {})
     data = copy.deepcopy(data)
     for path, value in sets.items():
         parts = path.split(".")
-        node = data
-        for _i, part in enumerate(parts[:-1]):
-            node = _child(node, part, path, create=parts[0] == "behaviour")
+        node, at = data, []
+        for part in parts[:-1]:
+            node, key = _child(node, part, path, typed, create=parts[0] == "behaviour")
+            at.append(key)
         last = parts[-1]
         if not isinstance(node, dict | list):
-            raise InputError([Problem("--set", 0, path, "cannot set a field below a value")])
+            raise InputError([_arg(path, "cannot set a field below a value", typed)])
         if isinstance(node, list):
-            node[_index(node, last, path)] = value
-        else:
-            node[last] = value
+            last = _index(node, last, path, typed)
+        node[last] = value
         lines[tuple(_key(p) for p in parts)] = 0
+        if resolved is not None and path in typed:
+            resolved[".".join(map(str, [*at, last]))] = typed[path]
     return data
 
 
-def _child(node: Any, part: str, path: str, create: bool) -> Any:
+def _child(node: Any, part: str, path: str, typed: dict, create: bool) -> tuple[Any, Any]:
     if isinstance(node, list):
-        return node[_index(node, part, path)]
+        i = _index(node, part, path, typed)
+        return node[i], i
     if isinstance(node, dict):
         if part not in node:
             if not create:
-                raise InputError([Problem("--set", 0, path, f"no field '{part}' to override")])
+                raise InputError([_arg(path, f"no field '{part}' to override", typed)])
             node[part] = {}
-        return node[part]
-    raise InputError([Problem("--set", 0, path, f"'{part}' is not a mapping or list")])
+        return node[part], part
+    raise InputError([_arg(path, f"'{part}' is not a mapping or list", typed)])
 
 
-def _index(node: list, part: str, path: str) -> int:
+def _index(node: list, part: str, path: str, typed: dict) -> int:
     if part.isdigit() and int(part) < len(node):
         return int(part)
     for i, item in enumerate(node):
         if isinstance(item, dict) and item.get("id") == part:
             return i
-    raise InputError([Problem("--set", 0, path, f"no list item '{part}'")])
+    raise InputError([_arg(path, f"no list item '{part}'", typed)])
+
+
+def name_arguments(e: InputError, resolved: dict[str, str]) -> InputError:
+    """Problems at an overridden field (or inside its value) become the argument's own."""
+    if not resolved:
+        return e
+    out = []
+    for p in e.problems:
+        field = next((f for f in resolved if p.path == f or p.path.startswith(f + ".")), None)
+        if field is None:
+            out.append(p)
+            continue
+        typed, msg = resolved[field], p.message
+        if not typed.split("=", 1)[-1].lstrip().startswith(("'", '"')):
+            msg = msg.replace(" (write it without quotes)", "")  # nothing was quoted
+        out.append(ArgumentProblem(f"--set {typed}", 0, p.path, msg))
+    return InputError(out)
 
 
 def _key(p: str) -> Any:
@@ -130,16 +174,23 @@ def behaviour_path() -> Path:
     return scenario_dir() / "behaviour.yaml"
 
 
-def load_behaviour(overrides: dict[str, Any] | None = None) -> Behaviour:
-    """The shared behaviour file, optionally with ``behaviour.x`` overrides applied."""
+def load_behaviour(overrides: dict[str, Any] | None = None,
+                   typed: dict[str, str] | None = None) -> Behaviour:
+    """The shared behaviour file, optionally with ``behaviour.x`` overrides applied
+    (``typed``: name -> the ``--set`` argument, to name it in a problem)."""
     path = behaviour_path()
     if not path.exists():
         return Behaviour()
     data, lines = _shared_behaviour(str(path), path.stat().st_mtime)
-    data = dict(data)
-    for k, v in (overrides or {}).items():
-        data[k] = v
-    return validate(Behaviour, data, str(path), lines)
+    return _behaviour({**data, **(overrides or {})}, str(path), lines, overrides, typed)
+
+
+def _behaviour(data: dict, name: str, lines: dict, overrides, typed) -> Behaviour:
+    try:
+        return validate(Behaviour, data, name, lines)
+    except InputError as e:
+        typed = typed or {}
+        raise name_arguments(e, {k: typed[k] for k in overrides or {} if k in typed}) from None
 
 
 def load_scenario(name_or_path: str | Path, sets: list[str] | dict | None = None) -> Scenario:
@@ -153,16 +204,23 @@ def scenario_from_data(data: Any, lines: dict, name: str, sets: dict[str, Any]) 
     """Validates already-parsed scenario data (files and dashboard uploads alike)."""
     if not isinstance(data, dict):
         raise InputError([Problem(name, 1, "", "expected a mapping of fields at the top level")])
+    typed = getattr(sets, "typed", {})
     behaviour_sets = {k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith("behaviour.")}
-    other = {k: v for k, v in sets.items() if not k.startswith("behaviour.")}
-    data = apply_sets(data, other, lines)
-    scenario = validate(Scenario, data, name, lines)
-    check_scenario(scenario, name, lines)  # across fields: what validates must run
+    behaviour_typed = {k.split(".", 1)[1]: v for k, v in typed.items() if k.startswith("behaviour.")}
+    other = Sets({k: v for k, v in sets.items() if not k.startswith("behaviour.")}, typed)
+    resolved: dict[str, str] = {}
+    data = apply_sets(data, other, lines, resolved)
+    try:
+        scenario = validate(Scenario, data, name, lines)
+        check_scenario(scenario, name, lines)  # across fields: what validates must run
+    except InputError as e:
+        raise name_arguments(e, resolved) from None
     behaviour = scenario.behaviour
     if behaviour is None:
-        behaviour = load_behaviour(behaviour_sets)
-    elif behaviour_sets:
-        behaviour = behaviour.model_validate({**behaviour.model_dump(), **behaviour_sets})
+        behaviour = load_behaviour(behaviour_sets, behaviour_typed)
+    elif behaviour_sets:  # strict as the shared file is (a text or boolean number is refused)
+        behaviour = _behaviour({**behaviour.model_dump(), **behaviour_sets}, name, {},
+                               behaviour_sets, behaviour_typed)
     return scenario.model_copy(update={"behaviour": behaviour})
 
 
