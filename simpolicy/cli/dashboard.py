@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import signal
+import socket
 import sys
 import threading
 
@@ -34,7 +35,11 @@ def cmd_dashboard(args) -> int:
         return 2
     config = DashboardConfig.from_env(args.results, args.workers)
     app = create_app(config)
-    app.server.config["SIMPOLICY_HOSTS"] = (args.host.strip("[]").lower(),)  # the Host header check
+    host = args.host.strip("[]").lower()
+    names = (host,)
+    if host not in LOCAL:
+        names += beyond_localhost(host, args.port, config.results_dir)
+    app.server.config["SIMPOLICY_HOSTS"] = names  # the Host header check
     # SIGTERM (systemd, docker, kill) ends the server like Ctrl-C, so the workers are stopped
     # below; before, the forkserver and its workers (about 1 GB) outlived the server
     signal.signal(signal.SIGTERM, _interrupt)
@@ -51,6 +56,45 @@ def cmd_dashboard(args) -> int:
     finally:
         jobs.shutdown()
     return 0
+
+
+LOCAL = ("127.0.0.1", "localhost", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def beyond_localhost(host: str, port: int, results) -> tuple[str, ...]:
+    """Warns, in a few lines that cannot be missed, that the server is reachable from
+    other machines; returns the names they will use (allowed by the Host header check).
+
+    The dashboard has no login: anyone who reaches it can start runs and read every study
+    in the results folder. 0.0.0.0 also means other machines send the LAN address as their
+    ``Host``, which the DNS-rebinding check would otherwise answer with 421.
+    """
+    names = (host,)
+    if host in WILDCARDS:
+        names = tuple(dict.fromkeys([*lan_addresses(v6=host == "::"), socket.gethostname().lower(),
+                                     socket.getfqdn().lower()]))
+    shown = ", ".join(f"http://{'[' + n + ']' if ':' in n else n}:{port}/" for n in names if n) or host
+    print(f"WARNING: --host {host or '(empty)'} serves the dashboard beyond this machine, at {shown}\n"
+          f"WARNING: it has no login: anyone on the network can start runs and read every study in "
+          f"{results}\nWARNING: leave out --host (default 127.0.0.1) unless that is what you mean",
+          file=sys.stderr)
+    return names
+
+
+def lan_addresses(v6: bool = True) -> list[str]:
+    """This machine's address on its network (the interface of the default route), if any;
+    the IPv6 one only when ``v6`` (0.0.0.0 listens on IPv4 only)."""
+    found = []
+    probes = ((socket.AF_INET, "10.255.255.255"), (socket.AF_INET6, "fd00::1"))
+    for family, probe in probes[:2 if v6 else 1]:
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as s:
+                s.connect((probe, 1))  # UDP: nothing is sent, the kernel only picks a route
+                found.append(s.getsockname()[0])
+        except OSError:
+            continue
+    return found
 
 
 def _interrupt(_signum, _frame):

@@ -26,7 +26,11 @@ def register(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask cluster, e.g. tcp://host:8786 (see docs/studies.md)")
     p.add_argument("--out", help="study folder (default results/<study-id>)")
-    p.add_argument("--resume", action="store_true", help="finish an interrupted study")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish an interrupted study")
+    again.add_argument("--force", action="store_true",
+                       help="start anew in a folder that holds something, replacing a previous result "
+                            "(other files are left alone)")
     p.add_argument("--batch-size", type=flags.batch, default=None,
                    help="runs per batch (default: sized to about 2 s of work)")
     p.add_argument("--top", type=int, default=3, help="influential parameters shown per outcome")
@@ -51,15 +55,16 @@ def cmd_sweep(args) -> int:
     try:
         with bar or _nothing():
             result = run_study(plan, args.out, workers=args.workers, scheduler=args.scheduler,
-                               resume=args.resume, batch_size=args.batch_size,
+                               resume=args.resume, force=args.force, batch_size=args.batch_size,
                                progress=bar.update if bar else None,
                                notify=lambda m: print(m, file=sys.stderr),
                                command=shlex.join(["simpolicy", "sweep", *sys.argv[2:]]))
     except StudyError as e:
         print(f"simpolicy: error: {e}", file=sys.stderr)
         return e.code
+    errors = _errors(result) if result.failed else []
     if args.json:
-        print(to_json(_summary(result, args.top)))
+        print(to_json({**_summary(result, args.top), "errors": errors}))
     else:
         print(render(result, args.top))
     for note in result.notes:
@@ -70,10 +75,29 @@ def cmd_sweep(args) -> int:
               file=sys.stderr)
         return 130
     if result.failed:
-        print(f"{result.failed} of {result.done} runs failed (status 'failed', see the 'error' column)",
+        print(f"{result.failed} of {result.done} runs failed (status 'failed', see the 'error' column):",
               file=sys.stderr)
+        for e in errors:
+            print(f"  {e['runs']} run(s): {e['error'].splitlines()[0] if e['error'] else ''} "
+                  f"({', '.join(e['scenarios'])}; seeds {', '.join(map(str, e['seeds']))})", file=sys.stderr)
         return 1
     return 0
+
+
+def _errors(result) -> list[dict]:
+    """Why runs failed, as ``run`` and ``compare`` say it: before, a sweep said only how many
+    failed and pointed at the 'error' column of the parts."""
+    from simpolicy.cli.failures import failures
+    from simpolicy.results.store import iter_parts
+
+    frames = [df[df["status"] != "ok"] for df in
+              iter_parts(result.path, ["status", "error", "seed", "scenario"])]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return []
+    import pandas as pd
+
+    return failures(pd.concat(frames, ignore_index=True))
 
 
 def render(result, top: int = 3) -> str:

@@ -166,8 +166,10 @@ class StudyResult:
 def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, batch_size: int | None = None,
               progress: Callable[[int, int, int], None] | None = None,
-              notify: Callable[[str], None] | None = None, command: str = "") -> StudyResult:
-    """Runs (or resumes) a study; rows stream to ``out`` (default ``results/<study-id>``).
+              notify: Callable[[str], None] | None = None, command: str = "",
+              force: bool = False) -> StudyResult:
+    """Runs (or resumes) a study; rows stream to ``out`` (default ``results/<study-id>``);
+    ``force`` replaces what that folder holds (see ``StudyDir.open``).
 
     Ctrl-C (KeyboardInterrupt) stops cleanly: batches already running are finished and
     written, the manifest says ``interrupted`` and the result has ``interrupted`` set.
@@ -177,7 +179,7 @@ def run_study(plan: Plan, out: str | Path | None = None, *, workers: int | None 
     n = min(workers or os.cpu_count() or 1, max(1, plan.total))
     executor = make_executor(n, scheduler, ("simpolicy.experiments.batches",))
     try:
-        sd = StudyDir.open(plan, out, resume, notify)
+        sd = StudyDir.open(plan, out, resume, notify, force)
     except BaseException:
         executor.close(cancel=True)
         raise

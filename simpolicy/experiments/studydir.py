@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from simpolicy.results import listing, store
+from simpolicy.results.claim import FolderRefused, claim
 
 if TYPE_CHECKING:
     from simpolicy.experiments.study import Plan, StudyResult
@@ -73,17 +74,26 @@ class StudyDir:
     sessions: list = field(default_factory=list)
 
     @classmethod
-    def open(cls, plan: Plan, out: str | Path | None, resume: bool, notify) -> StudyDir:
-        """Creates a study folder, or reopens one for ``resume`` after the checks."""
+    def open(cls, plan: Plan, out: str | Path | None, resume: bool, notify,
+             force: bool = False) -> StudyDir:
+        """Creates a study folder, or reopens one for ``resume`` after the checks.
+
+        A new study claims its folder as ``run --out`` does (``results.claim``): created, or
+        empty, or with ``force`` emptied of a previous result (this study, another study or
+        a run), foreign files left alone and never read. Before, ``sweep`` could only be
+        told to use another folder, and two sweeps of one spec could both start in one.
+        """
         path = Path(out) if out else Path("results") / plan.study_id
-        if (path / store.MANIFEST).is_file():
+        if resume and force:
+            raise StudyError("--resume continues the study in a folder and --force replaces it; give one")
+        if (path / store.MANIFEST).is_file() and not force:
             m = store.read_manifest(path)
             _check_same_study(path, m, plan)
             if not resume:
                 c = m.get("counts", {})
                 raise StudyError(f"{path} already holds this study ({m.get('status')}, "
                                  f"{c.get('runs', 0)} of {c.get('planned', '?')} runs); add --resume to "
-                                 "continue it, or give another --out")
+                                 "continue it, --force to start it anew, or give another --out")
             _take_lock(path)
             before, now = m.get("code_version"), store.code_version()
             if before and before != now:
@@ -93,12 +103,13 @@ class StudyDir:
                 plan.outcomes = list(m["outcomes"])  # the parts already written fix the columns
             sd = cls(path, plan, m, resumed=True)
         else:
-            if path.exists() and any(path.iterdir()):
-                raise StudyError(f"{path} exists and is not a study folder; give another --out")
             if resume:
                 _refuse_changed_sibling(path, plan, out is None)
                 notify(f"nothing to resume at {path}; starting the study")
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                claim(path, force)
+            except FolderRefused as e:
+                raise StudyError(str(e)) from None
             sd = cls(path, plan, _new_manifest(plan))
             _take_lock(path)
             sd.write()
