@@ -48,10 +48,25 @@ def is_sweep(path: str) -> bool:
         and "population" not in data
 
 
+def _is_optimize(path: str) -> bool:
+    """Optimisation specs (``simpolicy optimize``) have objectives."""
+    from simpolicy.experiments.optspec import is_optimize_spec
+
+    try:
+        data, _ = read_yaml(path)
+    except InputError:
+        return False
+    return is_optimize_spec(data)
+
+
 def validate_file(path: str) -> None:
     if Path(path).name == "behaviour.yaml":
         data, lines = read_yaml(path)
         validate(Behaviour, data, path, lines)
+    elif _is_optimize(path):
+        from simpolicy.experiments.optspec import load_optimize_spec
+
+        load_optimize_spec(path)
     elif is_sweep(path):
         from simpolicy.experiments.spec import load_spec
 

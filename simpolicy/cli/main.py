@@ -10,7 +10,7 @@ import warnings
 
 from simpolicy.scenario.errors import InputError
 
-COMMAND_MODULES = ("catalogue", "runs", "sweep", "report", "calibrate", "dashboard", "demo")
+COMMAND_MODULES = ("catalogue", "runs", "sweep", "optimize", "report", "calibrate", "dashboard", "demo")
 
 
 class Parser(argparse.ArgumentParser):
