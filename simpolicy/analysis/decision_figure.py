@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from simpolicy.analysis.figures import NO_SCHEME, TEMPLATE, scheme_colours
+from simpolicy.analysis.money_axes import log_ticks
 from simpolicy.analysis.reading import CI, count, money
 
 
@@ -23,17 +24,8 @@ def short_design(name: str, population: str | None) -> str:
 
 
 def money_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Ticks at 1, 2, 5 x 10^k between lo and hi, written as a reader writes money."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0:
-        return [], []
-    steps = (1, 2, 5) if hi / lo > 20 else (1, 1.5, 2, 3, 5, 7)
-    vals = [m * 10 ** k for k in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-            for m in steps]
-    inside = [v for v in vals if lo <= v <= hi]
-    below = [v for v in vals if v < lo][-1:]
-    above = [v for v in vals if v > hi][:1]
-    vals = below + inside + above  # one tick beyond each end, so the range always has ticks
-    return vals, [money(v) for v in vals]
+    """Log ticks written as money, far enough apart not to overlap (see `money_axes`)."""
+    return log_ticks(lo, hi)
 
 
 def decision_chart(dec, colours: dict[str, str] | None = None, population: str | None = None,

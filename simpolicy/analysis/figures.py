@@ -9,6 +9,7 @@ the browser app, so the three never drift apart.
 from __future__ import annotations
 
 import math
+import textwrap
 import zlib
 from html import escape as esc
 
@@ -16,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from simpolicy.analysis import money_axes
 from simpolicy.analysis.labels import axis_title, is_share, label, short_label, unit
 from simpolicy.analysis.tables import band_frame, summary_frame
 
@@ -91,7 +93,7 @@ def _value_axis(name: str, **extra) -> dict:
     if is_share(name):
         upd["tickformat"] = ".0%"
     elif unit(name) == "EUR":
-        upd["tickformat"] = "~s"
+        upd["tickformat"] = ",.0f"  # replaced by "EUR 2.0 m" ticks where the values are known
     return {**upd, **extra}
 
 
@@ -137,6 +139,8 @@ def timeseries_bands(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | N
                       title=title or f"{label(outcome)} over time: mean and 90 % band")
     fig.update_xaxes(title_text="Month since the start of the scheme (months)", rangemode="tozero")
     _style_value_axis(fig, outcome, **({"title_text": y_title} if y_title else {}))
+    if unit(outcome) == "EUR" and not bands.empty:
+        money_axes.style_linear(fig, pd.concat([bands["p05"], bands["p95"]]))
     return fig
 
 
@@ -194,16 +198,36 @@ def outcome_intervals(summary, outcome: str, colours: dict[str, str] | None = No
                       title=title or f"{label(outcome)}: mean and {INTERVAL_TEXT[interval]}")
     fig.update_xaxes(title_text="Scheme")
     _style_value_axis(fig, outcome)
+    if unit(outcome) == "EUR":
+        ends = [rows["mean"] + pd.Series(plus), rows["mean"] - pd.Series(minus)]
+        if outcome in money_axes.RATIOS:
+            money_axes.style_log(fig, pd.concat(ends))
+        else:
+            money_axes.style_linear(fig, pd.concat(ends))
     return fig
 
 
+def clear_of_zero(rows: pd.DataFrame) -> list[bool]:
+    """Per row, whether the 90 % CI of the mean difference excludes zero (a finding)."""
+    return [bool(lo > 0 or hi < 0) if pd.notna(lo) and pd.notna(hi) else False
+            for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)]
+
+
+def _short(name, population: str | None) -> str:
+    """A scheme's name without the common population suffix the caption states."""
+    name = str(name)
+    return name[: -len(population) - 1] if population and name.endswith(f"@{population}") else name
+
+
 def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
-                     interval: str = "range", title: str | None = None) -> go.Figure:
+                     interval: str = "ci", title: str | None = None,
+                     population: str | None = None) -> go.Figure:
     """Each scheme's effect (scheme minus the same runs without it) with its 90 % interval.
 
-    One panel per outcome, because units differ; a vertical line marks "no effect". The
-    difference is computed run by run with common random numbers, so its interval is
-    narrower than the two outcome intervals would suggest.
+    One panel per outcome, because units differ; a dashed vertical line marks no scheme (no
+    effect). The difference is computed run by run with common random numbers. A scheme's
+    marker is coloured only when the 90 % CI of the mean excludes zero: a colour reads as a
+    finding, so an effect the replications cannot tell from none is an open grey marker.
     """
     df = summary_frame(summary)
     diffs = df[df["kind"] == "difference"]
@@ -221,9 +245,13 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
         fmt = _value_format(o)
         plus, minus = _errors(rows, interval)
         traces.append(go.Scatter(
-            x=rows["mean"], y=rows["scenario"], mode="markers", showlegend=False, name=label(o),
-            marker=dict(size=12, color=[colours.get(s, NO_SCHEME) for s in rows["scenario"]],
-                        line=dict(color="#222", width=1)),
+            x=rows["mean"], y=[_short(x, population) for x in rows["scenario"]], mode="markers",
+            showlegend=False, name=label(o),
+            marker=dict(size=12, color=[colours.get(s, NO_SCHEME) if c else "white" for s, c in
+                                        zip(rows["scenario"], clear_of_zero(rows), strict=True)],
+                        line=dict(color=[colours.get(s, NO_SCHEME) if c else NO_SCHEME for s, c in
+                                         zip(rows["scenario"], clear_of_zero(rows), strict=True)],
+                                  width=2.5)),
             error_x=dict(type="data", array=plus, arrayminus=minus, thickness=2, width=6, color="#333"),
             customdata=rows[["p05", "p95", "ci_low", "ci_high"]].to_numpy(),
             hovertemplate=(f"<b>%{{y}}</b><br>difference %{{x:{fmt}}}<br>90 % of runs "
@@ -232,23 +260,31 @@ def difference_chart(summary, outcomes, colours: dict[str, str] | None = None,
         # "no effect" (a shape per panel; add_vline would cost a tenth of a second per drawing)
         axis = "" if i == 1 else str(i)
         zero_lines.append(dict(type="line", x0=0, x1=0, xref=f"x{axis}", y0=0, y1=1, yref=f"y{axis} domain",
-                               line=dict(color="#888", dash="dot")))
+                               line=dict(color="#555", dash="dash", width=1.5)))
         # axes set in one layout update: a per-panel update_xaxes(row=i) walks the whole grid
         axes[f"xaxis{axis}"] = _value_axis(o, title_text=f"difference to no scheme "
                                               f"({'%' if is_share(o) else unit(o)})")
-        axes[f"yaxis{axis}"] = dict(categoryorder="array", categoryarray=schemes[::-1])
+        axes[f"yaxis{axis}"] = dict(categoryorder="array",
+                                    categoryarray=[_short(x, population) for x in schemes[::-1]])
     if traces:
         fig.add_traces(traces, rows=list(range(1, len(traces) + 1)), cols=1)
     fig.update_annotations(font_size=14, xanchor="left", x=0)
     fig.update_layout(template=TEMPLATE, height=height, margin=dict(t=top, b=bottom), shapes=zero_lines,
                       **axes,
-                      title=title or ("Effect of each scheme: difference to no scheme, "
+                      title=title or ("Effect of each scheme: difference to no scheme (dashed), "
                                       f"{INTERVAL_TEXT[interval]}"))
+    for i, o in enumerate(outcomes, start=1):
+        if unit(o) == "EUR":
+            rows = _interval_rows(df, o, "difference")
+            lo, hi = ("p05", "p95") if interval == "range" else ("ci_low", "ci_high")
+            money_axes.style_linear(fig, pd.concat([rows[lo], rows[hi], rows["mean"]]), axis="x",
+                                    row=i, col=1)
     return fig
 
 
 def metric_panels(summary, outcomes, colours: dict[str, str] | None = None,
-                  interval: str = "range", title: str | None = None) -> go.Figure:
+                  interval: str = "range", title: str | None = None,
+                  population: str | None = None) -> go.Figure:
     """Several outcomes side by side, one panel each, as scheme means with 90 % intervals.
 
     Meant for measures that are already relative to the counterfactual (additionality,
@@ -262,7 +298,8 @@ def metric_panels(summary, outcomes, colours: dict[str, str] | None = None,
     colours = colours or scheme_colours(schemes)
     cols = 2 if len(outcomes) > 1 else 1
     nrows = max(1, math.ceil(len(outcomes) / cols))
-    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[label(o) for o in outcomes],
+    titles = ["<br>".join(textwrap.wrap(label(o), 40)) for o in outcomes]  # never clipped
+    fig = make_subplots(rows=nrows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.12, vertical_spacing=0.3 if nrows > 1 else 0.1)
     for i, o in enumerate(outcomes):
         r, c = divmod(i, cols)
@@ -270,7 +307,8 @@ def metric_panels(summary, outcomes, colours: dict[str, str] | None = None,
         fmt = _value_format(o)
         plus, minus = _errors(rows, interval)
         fig.add_trace(go.Scatter(
-            x=rows["scenario"], y=rows["mean"], mode="markers", showlegend=False, name=label(o),
+            x=[_short(x, population) for x in rows["scenario"]], y=rows["mean"], mode="markers",
+            showlegend=False, name=label(o),
             marker=dict(size=11, color=[colours.get(s, NO_SCHEME) for s in rows["scenario"]],
                         line=dict(color="#222", width=1)),
             error_y=dict(type="data", array=plus, arrayminus=minus, thickness=2, width=6, color="#333"),
@@ -280,8 +318,15 @@ def metric_panels(summary, outcomes, colours: dict[str, str] | None = None,
                            "<extra></extra>")), row=r + 1, col=c + 1)
         _style_value_axis(fig, o, row=r + 1, col=c + 1,
                           title_text=f"{'%' if is_share(o) else unit(o)}")
-        fig.update_xaxes(categoryorder="array", categoryarray=schemes, tickangle=-30,
+        fig.update_xaxes(categoryorder="array", categoryarray=[_short(x, population) for x in schemes],
+                         tickangle=-30,
                          row=r + 1, col=c + 1)
+        if unit(o) == "EUR":
+            ends = pd.concat([rows["mean"] + pd.Series(plus), rows["mean"] - pd.Series(minus)])
+            if o in money_axes.RATIOS and money_axes.style_log(fig, ends, row=r + 1, col=c + 1):
+                fig.update_yaxes(title_text="EUR, log scale", row=r + 1, col=c + 1)
+            else:
+                money_axes.style_linear(fig, ends, row=r + 1, col=c + 1)
         if rows["mean"].min(skipna=True) < 0 < rows["mean"].max(skipna=True):
             fig.add_hline(y=0, line=dict(color="#888", dash="dot"), row=r + 1, col=c + 1)
     fig.update_annotations(font_size=14)

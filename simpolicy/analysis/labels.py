@@ -35,6 +35,12 @@ OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "buyers_innovating": ("Buyers running an innovative procurement", "buyers"),
     "contracts_per_project": ("Development contracts per funded project", "contracts"),
     "follow_on_sales_eur": ("Suppliers' follow-on sales of new solutions", "EUR"),
+    "services_cost_eur": ("Running cost of services (centre, joint processes)", "EUR"),
+    "public_money_eur": ("Public money (programme and services)", "EUR"),
+    "public_eur_per_additional_adopter": ("Public money per additional adopter", "EUR"),
+    "deadweight_eur_share": ("Deadweight: public euros spent on what happened anyway", "share"),
+    "adopters_existing_products": ("Buyers that bought an existing product", "buyers"),
+    "retenders_lost": ("Pilots lost at a re-tender", "projects"),
     # monthly series only
     "adoptions": ("Adoptions of new solutions (scaling)", "adoptions"),
     "additional_adopters": ("Additional adopters (vs. no scheme)", "buyers"),
@@ -105,10 +111,27 @@ def is_share(name: str) -> bool:
     return unit(name) == "share"
 
 
+# Units that count whole things: a mean over runs of such a count is shown in whole units
+# ("-15 buyers", not "-15.30"), since no simulation knows a buyer to the hundredth. Ratios
+# with these units (buyers per solution, contracts per project) are not counts.
+COUNT_UNITS = frozenset({"buyers", "projects", "adoptions", "solutions", "grants", "processes",
+                         "applications"})
+NOT_COUNTS = frozenset({"adoptions_per_solution", "contracts_per_project", "contracts_per_pcp",
+                        "adoptions_per_scheme_solution"})
+
+
+def is_count(name: str) -> bool:
+    """Whether an outcome counts whole things (shown without decimals from 1 up)."""
+    base = name[3:] if name.startswith("cf_") else name
+    return base not in NOT_COUNTS and unit(base) in COUNT_UNITS
+
+
 def fmt_value(x, name: str = "", signed: bool = False) -> str:
     """A number as a reader reads it, in the outcome's unit: '12 %', 'EUR 1.2 m', '1,234'.
 
-    Undefined values (NaN, None) print as an en dash, never as zero.
+    Undefined values (NaN, None) print as an en dash, never as zero. Counts are whole from
+    one unit up ('-15', '+3'); below one unit they keep one decimal ('+0.4'), so a small
+    mean effect does not read as none.
     """
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
@@ -125,6 +148,10 @@ def fmt_value(x, name: str = "", signed: bool = False) -> str:
             return f"{sign}EUR {x / 1e3:,.0f} k"
         return f"{sign}EUR {x:,.0f}"
     ax = abs(x)
+    if is_count(name) and (ax >= 1 or x == 0):
+        return f"{sign}{x:,.0f}".replace("+-", "-")
+    if is_count(name):
+        return f"{sign}{x:.1f}"
     if ax >= 100:
         return f"{sign}{x:,.0f}"
     if ax >= 10:

@@ -21,15 +21,32 @@ ID_COLUMNS = ("study_id", "run_id", "scenario", "seed", "status", "error", "trac
               "point", "point_id", "rep", "replication", "elapsed_s")
 SUMMARY_KINDS = ("outcomes", "counterfactual", "difference", "per_100_buyers")
 # The outcomes a ministry reads first: effect, reach, cost, leverage.
-HEADLINE = ("projects_funded", "adopters", "additional_adoptions", "followers",
-            "solutions_scaled", "deadweight_share", "public_eur_per_adoption",
-            "private_eur_per_public_eur", "programme_spend_eur", "budget_use_share",
+HEADLINE = ("projects_funded", "adopters", "additional_adopters", "followers",
+            "solutions_scaled", "deadweight_share", "public_eur_per_additional_adopter",
+            "private_eur_per_public_eur", "public_money_eur", "budget_use_share",
             "abort_share", "months_to_spread")
+# Older results lack some newer names: read the older name in their place.
+FALLBACK = {"additional_adopters": "additional_adoptions",
+            "public_eur_per_additional_adopter": "public_eur_per_adoption",
+            "public_money_eur": "programme_spend_eur"}
 # Measures already relative to the counterfactual: their "difference to no scheme" says nothing.
 RELATIVE = frozenset({"additional_adoptions", "deadweight_share", "public_eur_per_adoption",
-                      "private_eur_per_public_eur", "budget_use_share", "support_per_project_eur"})
-PER_100 = ("projects_funded", "adopters", "additional_adoptions", "followers", "buyers_innovating",
+                      "private_eur_per_public_eur", "budget_use_share", "support_per_project_eur",
+                      "additional_adopters", "public_eur_per_additional_adopter",
+                      "deadweight_eur_share"})
+PER_100 = ("projects_funded", "adopters", "additional_adopters", "followers", "buyers_innovating",
            "solutions_scaled")
+
+
+def present(names, available) -> list[str]:
+    """``names`` as the columns these results hold: an older name where the newer is absent."""
+    available = set(available)
+    out = []
+    for n in names:
+        n = n if n in available or FALLBACK.get(n) not in available else FALLBACK[n]
+        if n in available and n not in out:
+            out.append(n)
+    return out
 
 
 def summary_frame(summary: dict | pd.DataFrame) -> pd.DataFrame:
