@@ -18,10 +18,11 @@ from dash.exceptions import DependencyException
 
 from .config import MAX_UPLOAD_BYTES, DashboardConfig
 from .context import AppContext
-from .pages import compare, scenario, studies, whatif
+from .pages import builder, compare, scenario, studies, whatif
 
-PAGES = (compare, whatif, studies, scenario)
-NAV = ((compare, "Compare schemes"), (whatif, "What-if"), (studies, "Studies"), (scenario, "Scenario"))
+PAGES = (compare, whatif, builder, studies, scenario)
+NAV = ((compare, "Compare schemes"), (whatif, "What-if"), (builder, "Build a scheme"), (studies, "Studies"),
+       (scenario, "Scenario"))
 QUERY_KEYS = ("study", "scenario")
 ASSETS = Path(__file__).resolve().parent / "assets"
 

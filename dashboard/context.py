@@ -7,10 +7,12 @@ no module-level singleton, so tests can build several apps in one process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import DashboardConfig
 from .data import Catalogue, StudyStore
 from .jobs import JobRegistry
+from .schemes_store import SCHEMES_DIR, SchemeStore
 
 
 @dataclass
@@ -24,4 +26,5 @@ class AppContext:
 
     @classmethod
     def build(cls, config: DashboardConfig) -> AppContext:
-        return cls(config, Catalogue(), StudyStore(config.results_dir), JobRegistry(config.workers))
+        saved = SchemeStore(Path(config.results_dir) / SCHEMES_DIR)  # the builder's saved schemes
+        return cls(config, Catalogue(saved), StudyStore(config.results_dir), JobRegistry(config.workers))

@@ -25,6 +25,8 @@ from simpolicy.scenario.schema import Scenario
 from simpolicy.scenario.yamlio import parse_yaml
 
 from .config import MAX_UPLOAD_BYTES
+from .schemes_store import SAVED_PREFIX, SchemeStore
+from .schemes_store import label as saved_label
 
 UPLOAD_PREFIX = "upload:"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
@@ -44,14 +46,16 @@ class Upload:
 class Catalogue:
     """Scenarios by reference: a bundled name (``"flanders"``) or ``"upload:<name>"``."""
 
-    def __init__(self):
+    def __init__(self, saved: SchemeStore | None = None):
         self._uploads: OrderedDict[str, Upload] = OrderedDict()
         self._lock = threading.Lock()
+        self.saved = saved  # schemes saved by the scheme builder (``saved:<name>``), if any
 
     def refs(self) -> list[str]:
-        """Every scenario a page can offer: bundled ones, then uploads (newest last)."""
+        """Every scenario a page can offer: bundled ones, saved ones, then uploads (newest last)."""
+        saved = self.saved.refs() if self.saved is not None else []
         with self._lock:
-            return bundled_names() + list(self._uploads)
+            return bundled_names() + saved + list(self._uploads)
 
     def options(self) -> list[dict]:
         """Dropdown options with readable labels."""
@@ -66,6 +70,8 @@ class Catalogue:
             if up is None:
                 raise InputError([Problem(ref, 0, "", "this upload is no longer available; upload it again")])
             return scenario_from_data(up.data, dict(up.lines), up.filename, sets)
+        if ref.startswith(SAVED_PREFIX) and self.saved is not None:  # by name in its folder only
+            return self.saved.load(ref, sets)
         if ref not in bundled_names():  # never a path from the client
             raise InputError([Problem(ref, 0, "", "no such bundled scenario")])
         return load_scenario(ref, sets)
@@ -94,6 +100,8 @@ def label_of(ref: str) -> str:
     """A readable name for a scenario reference."""
     if ref.startswith(UPLOAD_PREFIX):
         return f"{ref[len(UPLOAD_PREFIX):]} (uploaded)"
+    if ref.startswith(SAVED_PREFIX):
+        return saved_label(ref)
     return ref
 
 
