@@ -22,8 +22,16 @@ def _cell(main: str, detail: str) -> list:
             html.Span(detail, className="iv") if detail else None]
 
 
-def decision_component(dec, colours: dict[str, str], population: str | None = None) -> list:
-    """Reading, caption and table of a `Decision` (an empty-state line when nothing ran)."""
+WHY_ID = "decision-why"
+
+
+def decision_component(dec, colours: dict[str, str], population: str | None = None,
+                       why: dict[str, str] | None = None) -> list:
+    """Reading, caption and table of a `Decision` (an empty-state line when nothing ran).
+
+    ``why`` (from ``simpolicy.analysis.why.explain``) adds, under the table, why each design
+    that lowers an outcome does so, from the runs' own records.
+    """
     if dec.table.empty:
         return [html.P("No run has finished yet.", className="note")]
     rows = []
@@ -39,4 +47,7 @@ def decision_component(dec, colours: dict[str, str], population: str | None = No
         html.P(where + caption(dec), className="note"),
         html.Table([html.Thead(html.Tr([html.Th(h) for h in headers(dec)])), html.Tbody(rows)],
                    className="data-table decision", id=TABLE_ID),
+        html.Div(id=WHY_ID, className="why", children=[
+            html.H4("Why some designs lower an outcome"),
+            html.Ul([html.Li(text) for text in why.values()])]) if why else None,
     ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from simpolicy.analysis.labels import fmt_value
 from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.loader import ensure_behaviour, scenario_from_data, with_sets
 from simpolicy.scenario.schema import Scenario
@@ -148,12 +149,49 @@ def apply(base: Scenario, sets: dict[str, Any], scaling: dict | None = None) -> 
     return with_sets(sc, sets)
 
 
-def edit_summary(sets: dict[str, Any], scaling: dict | None) -> list[str]:
-    """The changes in words, for the page and the downloaded file's description."""
-    out = [f"{p.removeprefix('scheme.instruments.')} = {v}" for p, v in sets.items()]
+def _plain_value(knob: Knob | None, v: Any) -> str:
+    """A knob's value as a reader writes it: 'EUR 2.0 m', '40 %', 'none', 'health, mobility'."""
+    if v is None:
+        return "none"
+    if knob is not None and knob.kind == "flag":
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) if v else "any theme"
+    if knob is not None and knob.unit == "EUR":
+        return fmt_value(float(v), "programme_spend_eur")
+    if knob is not None and knob.unit == "share":
+        pct = 100 * float(v)
+        return f"{pct:.0f} %" if pct == round(pct) else f"{pct:.1f} %"
+    return f"{float(v):g}" if isinstance(v, int | float) else str(v)
+
+
+def _owner(path: str) -> str:
+    """'Value chain' for scheme.instruments.value_chain.rate; 'Behaviour' for behaviour.*."""
+    if path.startswith("scheme.instruments."):
+        inst = path.split(".")[2]
+        return inst.replace("_", " ").capitalize()
+    if path.startswith("scheme.competence_centre."):
+        return "Competence centre"
+    return "Behaviour (all schemes)"
+
+
+def edit_summary(sets: dict[str, Any], scaling: dict | None, base: Scenario | None = None) -> list[str]:
+    """The changes in plain words, e.g. "Value chain: annual budget EUR 1.2 m -> EUR 2.0 m".
+
+    With the unchanged scheme (``base``) each line shows the old value too; never a raw
+    ``--set`` path or 2000000.0, because the list is read by people who brief ministers.
+    """
+    old = current_values(base) if base is not None else {}
+    out = []
+    for path, v in sets.items():
+        knob = knob_of(path)
+        what = (knob.label if knob else path.rsplit(".", 1)[-1].replace("_", " "))
+        what = (what[0].lower() + what[1:]).split(" (")[0]
+        before = f"{_plain_value(knob, old[path])} -> " if path in old else ""
+        out.append(f"{_owner(path)}: {what} {before}{_plain_value(knob, v)}")
     if scaling:
-        out.append(f"scaling support added ({scaling['annual_budget_eur']:,.0f} EUR a year at rate "
-                   f"{scaling['rate']:.2f})")
+        out.append(f"Scaling support added: {fmt_value(scaling['annual_budget_eur'], 'programme_spend_eur')} "
+                   f"a year, paying {100 * scaling['rate']:.0f} % of further buyers' purchases")
     return out
 
 
@@ -165,7 +203,7 @@ def to_yaml(edited: Scenario, base: Scenario, sets: dict[str, Any], scaling: dic
     """
     data = edited.model_dump(mode="json", exclude={"behaviour"}, exclude_none=True)
     data["name"] = f"{base.name}_whatif"[:80]
-    changed = edit_summary(sets, scaling)
+    changed = edit_summary(sets, scaling, base)
     data["description"] = (f"What-if of {base.name} made in the dashboard"
                            + (f"; changes: {'; '.join(changed)}" if changed else "; no changes"))
     if any(p.startswith("behaviour.") for p in sets):

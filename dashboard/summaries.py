@@ -27,10 +27,10 @@ SERIES = {
 }
 # The three numbers that say whether a scheme is worth its money.
 KEY_FIGURES = (
-    ("additional_adoptions", "Additional adopters", "buyers that adopted because of the scheme"),
+    ("additional_adopters", "Additional adopters", "buyers that adopted because of the scheme"),
     ("deadweight_share", "Deadweight", "funded projects that would have happened anyway"),
-    ("public_eur_per_adoption", "Public money per additional adopter",
-     "programme money / additional adopters"),
+    ("public_eur_per_additional_adopter", "Public money per additional adopter",
+     "public money / additional adopters, where the effect is clearly above zero"),
 )
 DIFFERENCE_OUTCOMES = ("adopters", "followers", "solutions_scaled", "projects_funded",
                        "projects_completed", "programme_spend_eur")
@@ -102,11 +102,20 @@ def key_figures(summary: pd.DataFrame, schemes: list[str]) -> list[dict]:
             u = unit(name)
             value = fmt(iv["mean"], u) if iv else "–"
             rng = f"90 % of runs: {fmt(iv['p05'], u)} – {fmt(iv['p95'], u)}" if iv else ""
-            if iv and name == "public_eur_per_adoption" and not math.isfinite(iv["mean"]):
+            if name == "public_eur_per_additional_adopter" and iv is not None and not _clear(look, s):
+                value, rng = "–", "not shown: additional adopters not clearly above zero"
+            elif iv and name == "public_eur_per_additional_adopter" and not math.isfinite(iv["mean"]):
                 rng = "no additional adopters in these runs"
             items.append({"title": title, "value": value, "range": rng, "meaning": meaning})
         out.append({"scheme": s, "items": items})
     return out
+
+
+def _clear(look: dict, scheme: str) -> bool:
+    """Whether a scheme's additional adopters have a 90 % CI of the mean above zero."""
+    iv = look.get((scheme, "outcomes", "additional_adopters")) or look.get(
+        (scheme, "outcomes", "additional_adoptions"))
+    return bool(iv) and isinstance(iv["ci_low"], float) and iv["ci_low"] > 0
 
 
 def per_100_buyers(ts: pd.DataFrame, buyers: dict[str, int], series: str) -> pd.DataFrame:

@@ -18,9 +18,9 @@ from simpolicy.experiments.stats import interval
 from .components import fmt
 from .edits import Knob
 
-CHANGE_OUTCOMES = ("projects_funded", "adopters", "additional_adoptions", "followers", "solutions_scaled",
-                   "adoptions_per_solution", "deadweight_share", "public_eur_per_adoption",
-                   "programme_spend_eur", "budget_use_share", "abort_share", "small_buyer_share",
+CHANGE_OUTCOMES = ("projects_funded", "adopters", "additional_adopters", "followers", "solutions_scaled",
+                   "adoptions_per_solution", "deadweight_share", "public_eur_per_additional_adopter",
+                   "public_money_eur", "budget_use_share", "abort_share", "small_buyer_share",
                    "private_eur_per_public_eur", "months_to_spread")
 
 

@@ -15,6 +15,9 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from simpolicy.analysis.decision import decision_table
 from simpolicy.analysis.figures import difference_chart, outcome_intervals, scheme_colours, timeseries_bands
+from simpolicy.analysis.labels import label
+from simpolicy.analysis.panels import timeseries_panels
+from simpolicy.analysis.why import explain
 from simpolicy.experiments.compare import equal_horizon
 from simpolicy.scenario.errors import InputError
 
@@ -104,10 +107,11 @@ def layout(ctx, **_query) -> html.Div:
                           className="radio"),
         ]),
         ui.figure_card(CURVES, CURVES_CSV, CURVES_DL, "Over time", status_id=CURVES_NOTE, note=(
-                       "Mean of the runs (line) and the band where 90 % of them fall; dashed: the "
-                       "same runs without the scheme.")),
+                       "Mean of the runs (line) and the band where 90 % of them fall; the chart "
+                       "says how the same runs without the scheme are drawn.")),
         ui.figure_card(DIFF, DIFF_CSV, DIFF_DL, "Effect: difference to no scheme",
-                       "Run by run with the same seeds; bars show where 90 % of the differences fall."),
+                       "Run by run with the same seeds; bars show the 90 % CI of the mean "
+                       "difference; a scheme is coloured only where that CI excludes zero."),
         html.Div(className="card", children=[
             html.Div(className="card-head", children=[
                 html.H3("Every outcome"),
@@ -226,7 +230,19 @@ def decision(snap, sort_by: str) -> list:
                        className="note")]
     labels = snap.meta.get("labels") or list(dict.fromkeys(snap.runs["scenario"]))
     dec = decision_table(snap.runs, sort_by, snap.meta.get("horizon_months"))
-    return dv.decision_component(dec, scheme_colours(labels), snap.meta.get("population"))
+    why = explain(snap.runs, list(dec.table["design"])) if snap.finished else None
+    return dv.decision_component(dec, scheme_colours(labels), snap.meta.get("population"), why)
+
+
+def _cf_totals(snap, series: str, per100: bool) -> dict[str, float] | None:
+    """No-scheme totals at the horizon where no monthly no-scheme series exists (spread)."""
+    runs = snap.runs
+    if series != "followers" or f"cf_{series}" not in runs or "status" not in runs:
+        return None
+    ok = runs[runs["status"] == "ok"]
+    out = ok.groupby("scenario")[f"cf_{series}"].mean().to_dict()
+    buyers = snap.meta.get("buyers", {})
+    return {k: v * 100 / buyers[k] for k, v in out.items() if buyers.get(k)} if per100 else out
 
 
 def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
@@ -241,9 +257,15 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     ts = snap.timeseries
     if per100:
         ts = sm.per_100_buyers(ts, snap.meta.get("buyers", {}), series)
-    curves = ui.for_page(timeseries_bands(ts, series, colours, counterfactual=True))
-    if per100:
-        curves.update_yaxes(title_text=curves.layout.yaxis.title.text + " per 100 buyers")
+    if len(labels) > 2:  # one panel per scheme: many overlaid lines cannot be read
+        curves = timeseries_panels(
+            ts, series, colours, zero_is_no_scheme=series in ("projects_funded", "programme_spend_eur"),
+            cf_totals=_cf_totals(snap, series, per100), population=snap.meta.get("population"),
+            y_title=f"{label(series)}{' per 100 buyers' if per100 else ''}")
+    else:
+        curves = ui.for_page(timeseries_bands(ts, series, colours, counterfactual=True))
+        if per100:
+            curves.update_yaxes(title_text=curves.layout.yaxis.title.text + " per 100 buyers")
     diff_outcomes = sm.difference_outcomes(summary)
     diff = difference_chart(summary, diff_outcomes, colours) if diff_outcomes else ui.empty_figure()
     table = ui.table(sm.outcome_table(summary, labels), numeric=())

@@ -12,10 +12,13 @@ from __future__ import annotations
 import dash
 from dash import ALL, Input, Output, State, dcc, html, no_update
 
+from simpolicy.analysis.decision import decision_table
 from simpolicy.analysis.figures import difference_chart, scheme_colours, timeseries_bands
+from simpolicy.analysis.marginal import marginal_cost
 from simpolicy.scenario.errors import InputError
 
 from .. import components as ui
+from .. import decision_view as dv
 from .. import edits
 from .. import summaries as sm
 from ..config import MAX_REPS
@@ -37,6 +40,7 @@ SCALING_RATE = "wi-scaling-rate"
 RUN, CANCEL, PROGRESS, POLL = "wi-run", "wi-cancel", "wi-progress", "wi-poll"
 JOB, NEWS, DRAWN = "wi-job", "wi-news", "wi-drawn"
 MESSAGE, CHANGES = "wi-message", "wi-changes"
+MARGINAL, DECISION = "wi-marginal", "wi-decision"
 SERIES = "wi-series"
 CURVES, CURVES_CSV, CURVES_DL = "wi-curves", "wi-curves-csv", "wi-curves-dl"
 CURVES_NOTE = "wi-curves-note"
@@ -69,7 +73,13 @@ def layout(ctx, **_query) -> html.Div:
             html.Div(className="whatif-results", children=[
                 ui.job_bar(RUN, CANCEL, PROGRESS, POLL, JOB, NEWS, DRAWN, cfg.poll_ms, "Run what-if"),
                 html.Div(id=MESSAGE),
-                html.Div(id=CHANGES, className="changes"),
+                html.Div(className="card", children=[
+                    html.H3("What the edit buys"),
+                    html.Div(id=CHANGES, className="changes"),
+                    html.P(id=MARGINAL, className="reading",
+                           children="Run the what-if to see the extra public money per extra adopter."),
+                    html.Div(id=DECISION),
+                ]),
                 html.Div(className="card-controls", children=[
                     dcc.RadioItems(id=SERIES, inline=True, value="adopters", className="radio",
                                    options=[{"label": v, "value": k} for k, v in sm.SERIES.items()]),
@@ -180,10 +190,11 @@ def register(app: dash.Dash, ctx) -> None:
             return no_update, no_update, ui.problems_box([str(p) for p in e.problems]), None
         labels = {f"{base.name}: unchanged": base, f"{base.name}: what-if": edited}
         reps = max(1, min(MAX_REPS, int(reps or ctx.config.default_reps)))
-        words = edits.edit_summary(changed, scaling) or ["no change: both runs are the same scheme"]
+        words = edits.edit_summary(changed, scaling, base) or ["no change: both runs are the same scheme"]
         job = ctx.jobs.submit(dict(reversed(labels.items())), list(range(reps)),
-                              {"labels": list(labels), "base": base.name})
-        return job, False, None, html.Ul([html.Li(w) for w in words])
+                              {"labels": list(labels), "base": base.name,
+                               "horizon_months": {k: sc.months for k, sc in labels.items()}})
+        return job, False, None, [html.P("Edits:", className="note"), html.Ul([html.Li(w) for w in words])]
 
     @app.callback(Input(CANCEL, "n_clicks"), State(JOB, "data"), prevent_initial_call=True)
     def _cancel(_n, job):
@@ -200,6 +211,14 @@ def register(app: dash.Dash, ctx) -> None:
         if snap is None:
             return no_update, no_update, no_update, no_update, no_update, news
         return (*draw(snap, series), news, news)
+
+    @app.callback(Output(MARGINAL, "children"), Output(DECISION, "children"),
+                  Input(NEWS, "data"), State(JOB, "data"))
+    def _answer(_news, job):
+        snap = ctx.jobs.snapshot(job) if job else None
+        if snap is None:
+            return no_update, no_update
+        return answer(snap)
 
     @app.callback(Output(CURVES_DL, "data"), Input(CURVES_CSV, "n_clicks"), State(JOB, "data"),
                   State(SERIES, "value"), prevent_initial_call=True)
@@ -237,6 +256,17 @@ def register(app: dash.Dash, ctx) -> None:
         except InputError as e:
             return no_update, ui.problems_box([str(p) for p in e.problems])
         return {"content": text, "filename": f"{base.name}_whatif.yaml", "type": "text/yaml"}, None
+
+
+def answer(snap) -> tuple:
+    """The marginal cost of the edit in words, and the decision table of both schemes."""
+    unchanged, whatif = snap.meta["labels"]
+    if snap.runs.empty or "status" not in snap.runs or not (snap.runs["status"] == "ok").any():
+        return "Waiting for the first runs…", None
+    m = marginal_cost(snap.runs, unchanged, whatif)
+    dec = decision_table(snap.runs, "additional_adopters", snap.meta.get("horizon_months"))
+    colours = dict(zip(snap.meta["labels"], ("#7a7a7a", "#D55E00"), strict=True))
+    return m.sentence(), dv.decision_component(dec, colours)
 
 
 def draw(snap, series: str) -> tuple:

@@ -151,7 +151,7 @@ def fmt_value(x, name: str = "", signed: bool = False) -> str:
     if is_count(name) and (ax >= 1 or x == 0):
         return f"{sign}{x:,.0f}".replace("+-", "-")
     if is_count(name):
-        return f"{sign}{x:.1f}"
+        return f"{sign}{x:.1f}" if ax >= 0.05 else f"{sign}{x:.2f}"
     if ax >= 100:
         return f"{sign}{x:,.0f}"
     if ax >= 10:

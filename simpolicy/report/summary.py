@@ -11,6 +11,7 @@ from __future__ import annotations
 from simpolicy.analysis.decision import decision_table
 from simpolicy.analysis.decision_figure import decision_chart, short_design
 from simpolicy.analysis.reading import caption, cells, headers
+from simpolicy.analysis.why import explain
 from simpolicy.report.data import ReportData
 from simpolicy.report.html import Sink, esc, section, swatch
 
@@ -63,10 +64,14 @@ def decision_html(part: ReportData, colours: dict[str, str], pid: str, sink: Sin
                         "Mean with its 90 % CI of the mean. Open grey markers: not distinguishable "
                         "from no scheme (dashed line). Money per additional adopter only where the "
                         "effect is clearly above zero, on a log scale.")
+    why = explain(part.ok_runs, list(dec.table["design"]))
+    why_html = ("<h4>Why some designs lower an outcome</h4><ul class=why>"
+                + "".join(f"<li>{esc(short_design(d, pop) + t[len(d):])}</li>" for d, t in why.items())
+                + "</ul>") if why else ""
     return (f'<p class="reading"><strong>Reading.</strong> {esc(dec.reading)}</p>'
             f'<p class="note">{where}{esc(caption(dec))}</p>'
             f'<table class="decision"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-            f"{chart}")
+            f"{why_html}{chart}")
 
 
 def summary(parts: list[ReportData], titles: list[str], colours: dict[str, str], sink: Sink) -> str:
