@@ -56,12 +56,12 @@ def layout(ctx, scenario: str | None = None, **_query) -> html.Div:
     start = scenario if scenario in refs else NONE
     pop = start if start != NONE else (DEFAULT_POPULATION if DEFAULT_POPULATION in refs else refs[0])
     cfg = ctx.config
-    return html.Div(className="page", children=[
+    return html.Div(className="page bld-page", children=[
         html.H2(TITLE),
         html.P("Start from a scheme or from none, add instruments, set their rules, and put the "
                "scheme on a country's population. The file below is what is validated, run and "
                "saved; a saved scheme appears in every page's lists.", className="lead"),
-        html.Div(className="controls", children=[
+        html.Div(className="controls bld-top", children=[
             _field("Start from", dcc.Dropdown(id=START, options=start_options(ctx), value=start,
                                               clearable=False)),
             _field("Population", dcc.Dropdown(id=POPULATION, options=ctx.catalogue.options(), value=pop,
@@ -103,7 +103,7 @@ def layout(ctx, scenario: str | None = None, **_query) -> html.Div:
                 ]),
                 html.Div(className="card", children=[
                     html.H3("Run it against the original and no scheme"),
-                    html.Div(className="controls", children=[
+                    html.Div(className="controls bld-run-controls", children=[
                         _field("Replications", dcc.Input(id=REPS, type="number", min=1, max=MAX_REPS, step=1,
                                                          value=cfg.default_reps))]),
                     ui.job_bar(RUN, CANCEL, PROGRESS, POLL, JOB, NEWS, DRAWN, cfg.poll_ms, "Run"),
