@@ -140,3 +140,28 @@ def reading(dec) -> str:
         parts.append("the designs ran on different horizons, so their totals do not compare")
     return "; ".join(parts) + "."
 
+
+
+def one_line(dec, population: str | None = None) -> str:
+    """The answer in one line for a terminal: which design, how many more adopters, at what cost.
+
+    With several designs it is the reading; with one it states that design's effect and
+    cost, or that it cannot be told from no scheme. ``population`` names the common
+    population the designs were put on, so the line can drop it from every name.
+    """
+    t = dec.table
+    if len(t) != 1:
+        text = dec.reading
+        return text.replace(f"@{population}", "") + f" (all on {population}'s population)" \
+            if population else text
+    b = t.iloc[0]
+    over = f"Over {dec.horizon.split(' (')[0]}, " if dec.horizon_months else ""
+    eff = (f"{count(b.additional_adopters)} additional adopters ({CI} "
+           f"{count(b.additional_adopters_ci_low)} to {count(b.additional_adopters_ci_high)})")
+    if b.vs_no_scheme != "more":
+        verdict = ("fewer adopters than no scheme" if b.vs_no_scheme == "fewer"
+                   else "not distinguishable from no scheme")
+        return f"{over}{b.design}: {eff} for {money(b.public_money)} of public money: {verdict}."
+    cost = (f", {money(b.cost_per_adopter)} per additional adopter ({b.cost_runs} runs)"
+            if _finite(b.cost_per_adopter) else "")
+    return f"{over}{b.design}: {eff} for {money(b.public_money)} of public money{cost}."

@@ -43,6 +43,7 @@ def _say(msg: str) -> None:
 
 
 def cmd_demo(args) -> int:
+    from simpolicy.analysis.reading import one_line
     from simpolicy.experiments.compare import compare_scenarios
     from simpolicy.experiments.executors import default_workers
     from simpolicy.report import build_report
@@ -64,7 +65,7 @@ def cmd_demo(args) -> int:
               .on_population(dk) for n in names}
     _say(f"simpolicy demo: {len(names)} schemes x {args.reps} replications, twice (at home; on "
          f"{dk.name}'s population), on {workers} worker(s)")
-    folders, failed = [], 0
+    folders, failed, answers = [], 0, []
     for step, (label, scenarios, pop) in enumerate(
             [("each scheme on its own population", home, None),
              (f"every scheme on {dk.name}'s population", abroad, dk.name)], start=1):
@@ -75,6 +76,7 @@ def cmd_demo(args) -> int:
         folder = cmp.save(out / ("home" if pop is None else pop), force=True)  # the demo's own
         folders.append(folder)
         failed += cmp.failed
+        answers.append(one_line(cmp.decision("additional_adopters"), pop))
         _say(f"      {len(cmp.runs)} runs in {time.perf_counter() - t:.0f} s -> {folder}")
     _say("[3/3] report ...")
     rep = build_report(folders, out / "report.html")
@@ -90,6 +92,7 @@ Demo done in {elapsed:.0f} s ({workers} worker(s), {args.reps} replications per 
              then open http://127.0.0.1:8050
   rerun one part yourself: .venv/bin/simpolicy compare flanders austria --reps 10
 """.rstrip())
+    print(f"\nThe answer on equal terms: {answers[-1]}")
     if failed:
         _say(f"simpolicy demo: {failed} run(s) failed; their errors are in the results folders")
         return 1

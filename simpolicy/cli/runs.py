@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simpolicy.analysis.reading import one_line
 from simpolicy.cli import flags
 from simpolicy.cli.failures import failures, print_failures
 from simpolicy.cli.render import decision_text, fmt, interval_cells, table, to_json
@@ -148,6 +149,7 @@ def cmd_run(args) -> int:
                      *interval_cells(s["difference"].get(k, {"mean": None, "p05": None,
                                                                "p95": None}))])
     print(table(["outcome", "mean", "90% interval", "vs no scheme", "90% interval"], rows))
+    print(f"\nIn one line: {one_line(cmp.decision('additional_adopters'))}", file=sys.stderr)
     return 1 if cmp.failed else 0
 
 
@@ -178,7 +180,7 @@ def cmd_compare(args) -> int:
             rows.append(["  per 100 buyers", *[_cell(cmp.scenarios[n]["per_100_buyers"][k])
                                                  for n in labels]])
     print(table(["outcome", *labels], rows))
-    print(f"\nIn one line: {decision.reading}", file=sys.stderr)
+    print(f"\nIn one line: {one_line(decision, args.population)}", file=sys.stderr)
     return 1 if cmp.failed else 0
 
 
