@@ -141,7 +141,6 @@ class Diffusion:
         share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
         w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
         peer = w_type * share_type + (1 - w_type - w_region) * share_all
-        appeal = self.quality[idx] * self._price_pull(idx)
         bound = self.bound[idx]
         seg, pos = self._candidates(idx, n, m.month)
         if len(seg) == 0:
@@ -157,16 +156,17 @@ class Diffusion:
         share_region = self.rad[sol_ids, regions] / np.maximum(
             self._rel_by_region[self.challenge_of[sol_ids], regions], 1)
         peer_i = peer[seg, types] + w_region * share_region
+        price = self.unit_cost[sol_ids] * m.size_scales[rows]
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer_i)
-             * appeal[seg] * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
+             * self.quality[sol_ids] * self._price_pull(themes, price, rows)
+             * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], m.month * MONTH_SHIFT + rows))
         keep = u * bound[seg] < h
-        sol_ids, rows = sol_ids[keep], rows[keep]
+        sol_ids, rows, price = sol_ids[keep], rows[keep], price[keep]
         # a peer that cannot pay the price even less the largest scaling grant it could still
         # get is out; budgets and grant money only fall within a month, so one look before
         # the purchases is exact
-        price = self.unit_cost[sol_ids] * m.size_scales[rows]
-        grant = m.programme.largest_scaling_grants(self.theme[sol_ids], price, m.month)
+        grant = m.programme.largest_scaling_grants(self.theme[sol_ids], price, m.month, rows)
         afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
@@ -206,18 +206,18 @@ class Diffusion:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(segs), np.concatenate(poss)
 
-    def _price_pull(self, idx: np.ndarray) -> np.ndarray:
-        """How much a diffusion grant raises the adoption hazard: 1 / (1 - grant share), at most 2.
+    def _price_pull(self, themes: np.ndarray, price: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """How much a scaling grant raises a candidate's hazard: 1 / (1 - grant share), at most 2.
 
         Scaling support lowers a follower's price; buyers respond to the price they pay (a
-        half-price solution is taken up about twice as often). Without such a grant it is 1.
+        half-price solution is taken up about twice as often). Only a buyer that knows of
+        the grant responds (``Programme.read_scaling_known``). Without a grant it is 1.
         """
         m = self.model
         if not m.programme.scales:
-            return np.ones(len(idx))
-        price = self.unit_cost[idx]
-        grant = m.programme.diffusion_grants(self.theme[idx], price, m.month)
-        pull = np.ones(len(idx))
+            return np.ones(len(price))
+        grant = m.programme.diffusion_grants(themes, price, m.month, rows)
+        pull = np.ones(len(price))
         has = grant > 0
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
         return pull

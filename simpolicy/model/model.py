@@ -118,9 +118,10 @@ class PolicyModel(mesa.Model):
         self.month += 1
 
     def new_year(self) -> None:
-        """Annual budgets renew; awareness of development money is re-read."""
+        """Annual budgets renew; awareness of development money and scaling grants is re-read."""
         self.buyers.new_year()
         self.dev_money_known = self.programme.dev_money_known()
+        self.programme.read_scaling_known()
 
     # --- decisions --------------------------------------------------------------
     def consider(self, need: Need, followers: list[int] | None = None, joint: bool = False,
@@ -308,7 +309,7 @@ class PolicyModel(mesa.Model):
             return False
         price = sol.unit_cost * self.scales[row]
         buyer = self.buyer_agents[row]
-        st, grant = self.programme.diffusion_grant(sol.theme, price, self.month)
+        st, grant = self.programme.diffusion_grant(sol.theme, price, self.month, row)
         own = price - grant
         # named followers and joint-process buyers committed in advance: their purchase is
         # budgeted (it may draw on next year's budget); peers must find money this year

@@ -72,6 +72,8 @@ class Programme(mesa.Agent):
             for t in range(len(themes)) for r, route in enumerate(ROUTES)}
         self._scaling = [(st, self._covers[k][:, 0]) for k, st in enumerate(self.instruments)
                          if st.type == "diffusion_grant"]
+        self._scaling_keys = [crn.name_id(st.id) for st, _ in self._scaling]
+        self._scaling_known: list[np.ndarray] = []  # per scaling instrument: buyers who know it
         # each instrument's key for the draws that concern it: by its id, not its position,
         # so adding an instrument leaves a buyer's luck with the others as it was
         self._inst_keys = np.array([crn.name_id(st.id) for st in self.instruments], dtype=np.int64)
@@ -176,7 +178,7 @@ class Programme(mesa.Agent):
         for st in self.instruments:
             if not st.pending or not st.call_month(month):
                 continue
-            ranked = sorted(st.pending, key=lambda a: (-a.score, a.need.id))
+            ranked = self._order(st)
             st.pending = []
             for app in ranked:
                 if app.score >= st.spec.min_score and st.available(month) >= app.amount:
@@ -185,6 +187,18 @@ class Programme(mesa.Agent):
                 if app.decision.waiting == 0:
                     done.append(app.decision)
         return sorted(done, key=lambda d: d.need.id)
+
+    @staticmethod
+    def _order(st: InstrumentState) -> list[Application]:
+        """The order in which a call's applications are granted while its money lasts.
+
+        ``ranked``: by the panel's score (ties by need id); ``first_come``: in the order they
+        were filed, so an early modest project takes money a later, better one would have
+        had. Both refuse scores below ``min_score``.
+        """
+        if st.spec.selection == "first_come":
+            return list(st.pending)
+        return sorted(st.pending, key=lambda a: (-a.score, a.need.id))
 
     def _commit(self, st: InstrumentState, amount: float, month: int, costs: dict[str, float]):
         """Commits a grant with its plan by cost line (the instrument's rules)."""
@@ -201,47 +215,63 @@ class Programme(mesa.Agent):
             if st.type == "joint_process" and st.spec.annual_budget_eur and m.services.running(st, m.month):
                 m.money.service(st.id, st.spec.annual_budget_eur / 12)
 
-    def diffusion_grant(self, theme: int, price: float, month: int) -> tuple:
-        """Scaling support for a follower's purchase, if an instrument offers it."""
-        for st, covered in self._scaling:
-            if st.active(month) and covered[theme]:
+    def read_scaling_known(self) -> None:
+        """Which buyers know each scaling grant: their awareness times its visibility.
+
+        A buyer that has not heard of scaling support pays the full price and is not drawn
+        by a lower one. Each buyer's draw for each instrument is its own (keyed by the buyer
+        and the instrument's id, Purpose.KNOWS_SCALING); it is re-read each year as
+        awareness grows, like knowledge of development money.
+        """
+        m = self.model
+        rows = np.arange(m.buyers.n)
+        self._scaling_known = [
+            crn.uniforms(m.seed, Purpose.KNOWS_SCALING, rows, key) < m.buyers.awareness * st.spec.visibility
+            for (st, _), key in zip(self._scaling, self._scaling_keys, strict=True)]
+
+    def diffusion_grant(self, theme: int, price: float, month: int, row: int) -> tuple:
+        """Scaling support for a follower's purchase, if an instrument it knows offers it."""
+        for (st, covered), known in zip(self._scaling, self._scaling_known, strict=True):
+            if st.active(month) and covered[theme] and known[row]:
                 amount = min(st.spec.max_grant_eur, st.spec.rate * price)
                 if amount >= max(1.0, st.spec.min_grant_eur) and st.available(month) >= amount:
                     return st, amount
         return None, 0.0
 
-    def largest_scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int) -> np.ndarray:
+    def largest_scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
+                               rows: np.ndarray) -> np.ndarray:
         """The most any scaling instrument could still grant on each purchase this month.
 
         An upper bound on what ``diffusion_grant`` gives later in the month: money still
         free only falls within a month, so an instrument short of it now stays short.
         """
         best = np.zeros(len(prices))
-        for amount, ok in self._scaling_offers(themes, prices, month):
+        for amount, ok in self._scaling_offers(themes, prices, month, rows):
             best = np.where(ok, np.maximum(best, amount), best)
         return best
 
-    def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int) -> np.ndarray:
+    def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
+                         rows: np.ndarray) -> np.ndarray:
         """`diffusion_grant` for many purchases at once (the amounts; 0 where none applies)."""
         amounts = np.zeros(len(prices))
         done = np.zeros(len(prices), dtype=bool)
-        for amount, ok in self._scaling_offers(themes, prices, month):
+        for amount, ok in self._scaling_offers(themes, prices, month, rows):
             ok &= ~done  # the first instrument that offers is the one that pays
             amounts[ok] = amount[ok]
             done |= ok
         return amounts
 
-    def _scaling_offers(self, themes: np.ndarray, prices: np.ndarray, month: int):
+    def _scaling_offers(self, themes: np.ndarray, prices: np.ndarray, month: int, rows: np.ndarray):
         """Per open scaling instrument, in order: its grant on each price and where it offers it.
 
-        The rule of ``diffusion_grant`` as arrays: the theme is covered, the grant reaches the
-        minimum, and the money left holds it.
+        The rule of ``diffusion_grant`` as arrays: the buyer knows it, the theme is covered,
+        the grant reaches the minimum, and the money left holds it.
         """
-        for st, covered in self._scaling:
+        for (st, covered), known in zip(self._scaling, self._scaling_known, strict=True):
             if not st.active(month):
                 continue
             amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
-            yield amount, (covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
+            yield amount, (known[rows] & covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
                            & (st.available(month) >= amount))
 
     @property

@@ -67,6 +67,7 @@ class Purpose(IntEnum):
     FOLLOWERS = 26  # which buyers a tender names as followers (need), a per-need generator
     RETENDER_RIVAL = 27  # which rival wins a re-tender the pilot lost (need)
     PRIZE_ENTRANTS = 28  # how many firms enter an idea competition (need)
+    KNOWS_SCALING = 29  # whether a buyer knows of a scaling grant (buyer, instrument)
 
 
 def _mix(x: int) -> int:
