@@ -38,8 +38,24 @@ def test_an_edit_is_run_and_redrawn_against_the_unchanged_scheme(page, downloads
     page.wait_text(ids.PROGRESS, "done", timeout=90)
     page.wait_text(ids.CURVES_NOTE, "drawn from 4 of 4 runs", timeout=30)
     page.wait_traces(ids.CURVES, ["denmark_copi_proposal: unchanged", "denmark_copi_proposal: what-if"])
-    assert "value_chain.annual_budget_eur = 3000000" in page.text(ids.CHANGES)
+    # the edit in plain words, never a raw path or 3000000.0
+    assert "Value chain: annual budget EUR 1.2 m -> EUR 3.0 m" in page.text(ids.CHANGES)
+    assert "annual_budget_eur" not in page.text(ids.CHANGES)
     assert "change" in page.text(ids.TABLE)
+    # what the edit buys: extra public money per extra adopter, paired over the same seeds
+    answer = page.wait_text(ids.MARGINAL, "pairs of runs with the same seeds", timeout=30)
+    assert "90 % CI of the mean" in answer
+    assert "per extra adopter" in answer or "not clearly above zero" in answer
+    # both schemes in the decision table, on one horizon, with their flags
+    page.wait_text(ids.DECISION, "Reading.", timeout=30)
+    text = page.text(ids.DECISION)
+    assert "Horizon 1 year" in text and "not equal" not in text
+    rows = page.driver.find_elements("css selector", f"#{ids.DECISION} tbody tr")
+    assert len(rows) == 2 and "best" in rows[0].text
+    flags = ("not distinguishable from no scheme", "more adopters", "fewer adopters")
+    assert all(any(f in r.text for f in flags) for r in rows), [r.text for r in rows]
+    assert any(f in rows[1].text for f in ("not distinguishable from the best", "below the best"))
+    assert "paired over common seeds" in rows[1].text
 
     page.click(ids.YAML)
     target = downloads / "denmark_copi_proposal_whatif.yaml"
