@@ -13,7 +13,7 @@ from pathlib import Path
 from simpolicy.analysis.figures import scheme_colours
 from simpolicy.analysis.tables import write_csvs
 from simpolicy.report import back, front, results, summary
-from simpolicy.report.data import ReportData, read
+from simpolicy.report.data import NotResults, ReportData, read
 from simpolicy.report.html import Sink, esc, page
 from simpolicy.report.study import study
 
@@ -95,6 +95,14 @@ def build_report(folders: list[str | Path] | str | Path, out: str | Path | None 
         figures_dir: when given, every figure is also written there as PNG and SVG.
     """
     folders = [Path(f) for f in ([folders] if isinstance(folders, str | Path) else folders)]
+    from simpolicy.report.optimize import build_search_report, is_search
+
+    if any(is_search(f) for f in folders):  # a design search has its own report
+        if len(folders) > 1:
+            raise NotResults("a design search (simpolicy optimize) is reported on its own; "
+                             "give its folder alone")
+        return build_search_report(folders[0], Path(out) if out else None,
+                                   Path(figures_dir) if figures_dir else None)
     parts = [read(f) for f in folders]
     out = Path(out) if out else default_output(folders)
     sink = Sink()
