@@ -52,9 +52,9 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     on annual budgets), and nothing of the phase is paid.
     """
     lines = lines_of(phase)
-    cost = sum(p.costs.get(line, 0.0) for line in lines)
+    cost = p.costs.get(phase, 0.0) + (p.costs.get("office", 0.0) if phase == "preparation" else 0.0)
     public = planned(p, lines) if p.grants else 0.0
-    rest = max(0.0, cost - public)
+    rest = cost - public if cost > public else 0.0
     pooled = p.need.background * rest  # pools and foundations top up what the scheme leaves
     own = rest - pooled
     left, row = model.buyers.budget_left, p.need.buyer
@@ -67,8 +67,10 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
         st = model.state(g)
         for line in lines:
             money.grant(st, g, line, p.id)
-    money.background(row, pooled, phase, p.id)
-    money.buyer(row, own, phase, p.id)
+    if pooled > 0:
+        money.background(row, pooled, phase, p.id)
+    if own > 0:
+        money.buyer(row, own, phase, p.id)
     return True
 
 

@@ -103,6 +103,8 @@ def chain(h: np.ndarray | int, ids: np.ndarray | int) -> np.ndarray:
     """Keys ``h`` extended by one more id each (arrays broadcast): ``key(..., id)``."""
     h = np.asarray(h, dtype=np.uint64)
     i = np.asarray(ids).astype(np.int64).astype(np.uint64)
+    if h.ndim or i.ndim:  # array arithmetic wraps silently; only scalars warn on overflow
+        return mix_array(h + i * np.uint64(GOLDEN) + np.uint64(1))
     with np.errstate(over="ignore"):
         return mix_array(h + i * np.uint64(GOLDEN) + np.uint64(1))
 
