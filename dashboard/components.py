@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from simpolicy.analysis.labels import fmt_value
+from simpolicy.analysis.labels import COUNT_UNITS, fmt_value
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -74,8 +74,8 @@ def fmt(x, unit: str = "") -> str:
     ax = abs(x)
     if unit == "EUR":
         return fmt_value(x, "programme_spend_eur")
-    if unit in ("buyers", "projects", "adoptions", "solutions") and ax >= 1:
-        return f"{x:,.0f}"
+    if unit in COUNT_UNITS:  # whole things: a mean of them is whole from one unit up
+        return f"{x:,.0f}" if ax >= 1 or x == 0 else f"{x:.1f}" if ax >= 0.05 else f"{x:.2f}"
     if ax >= 100 or float(x).is_integer():
         return f"{x:,.0f}"
     return f"{x:,.2f}" if ax >= 1 else f"{x:.3f}"

@@ -63,9 +63,23 @@ def _lookup(summary: pd.DataFrame) -> dict:
     return {(r.scenario, r.kind, r.outcome): r._asdict() for r in summary.itertuples(index=False)}
 
 
+def instrument_label(name: str, instruments: dict[str, str]) -> str:
+    """'Applications: Needs-assessment grant, open all year' for applications_<id>: readers
+    know an instrument by what it does, not by the id a modeller gave it."""
+    for prefix, word in (("applications_", "Applications"), ("awards_", "Projects funded")):
+        iid = name[len(prefix):] if name.startswith(prefix) else None
+        if iid and instruments.get(iid):
+            text = instruments[iid]
+            return f"{word}: {text if len(text) <= 70 else text[:67].rstrip() + '…'}"
+    return label(name)
+
+
 def outcome_table(summary: pd.DataFrame, schemes: list[str], outcomes: list[str] | None = None,
-                  ) -> pd.DataFrame:
-    """Every outcome as a row; per scheme its mean [90 % of runs] and the difference to no scheme."""
+                  instruments: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every outcome as a row; per scheme its mean [90 % of runs] and the difference to no scheme.
+
+    ``instruments`` (id -> description) names per-instrument outcomes by what they do.
+    """
     if summary.empty:
         return pd.DataFrame()
     look = _lookup(summary)
@@ -73,7 +87,8 @@ def outcome_table(summary: pd.DataFrame, schemes: list[str], outcomes: list[str]
     rows = []
     for o in names:
         u = unit(o)
-        row = {"outcome": label(o) + (f" ({'%' if u == 'share' else u})" if u else "")}
+        row = {"outcome": instrument_label(o, instruments or {})
+               + (f" ({'%' if u == 'share' else u})" if u else "")}
         for s in schemes:
             row[s] = cell(look.get((s, "outcomes", o)), u)
             row[f"{s}: vs no scheme"] = cell(look.get((s, "difference", o)), u)

@@ -151,6 +151,8 @@ def start(ctx, refs, population, reps, years):
         scenarios = equal_horizon(scenarios, float(years) if years else None)
     reps = max(1, min(MAX_REPS, int(reps or ctx.config.default_reps)))
     meta = {"buyers": buyers, "labels": list(scenarios), "population": pop.name if pop else None,
+            "instruments": {i.id: i.description for sc in scenarios.values()
+                            for i in sc.scheme.instruments if i.description},
             "horizon_months": {k: sc.months for k, sc in scenarios.items()}}
     return ctx.jobs.submit(scenarios, list(range(reps)), meta)
 
@@ -267,8 +269,10 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
         if per100:
             curves.update_yaxes(title_text=curves.layout.yaxis.title.text + " per 100 buyers")
     diff_outcomes = sm.difference_outcomes(summary)
-    diff = difference_chart(summary, diff_outcomes, colours) if diff_outcomes else ui.empty_figure()
-    table = ui.table(sm.outcome_table(summary, labels), numeric=())
+    diff = (difference_chart(summary, diff_outcomes, colours, population=snap.meta.get("population"))
+            if diff_outcomes else ui.empty_figure())
+    table = ui.table(sm.outcome_table(summary, labels, instruments=snap.meta.get("instruments")),
+                     numeric=())
     intervals = outcome_intervals(summary, outcome or "adopters", colours)
     cards = ui.key_figure_cards(sm.key_figures(summary, labels), colours)
     note = ui.drawn_note(snap.done, snap.total, snap.finished)

@@ -87,7 +87,7 @@ def timeseries_panels(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | 
                 **where)
     sub = "line: mean; shade: 90 % of runs" + (f"; {cf_text}" if cf_text else "")
     fig.update_layout(template=TEMPLATE, showlegend=False, height=90 + 230 * rows,
-                      margin=dict(t=100, b=60, l=70, r=20),
+                      margin=dict(t=100, b=60, l=85, r=20),
                       title=dict(text=f"{title or label(outcome) + ' over time'}<br>"
                                       f"<span style='font-size:12px;color:#555'>{sub}</span>"))
     fig.update_annotations(font_size=13)
@@ -100,6 +100,6 @@ def timeseries_panels(ts: pd.DataFrame, outcome: str, colours: dict[str, str] | 
     elif u == "EUR":
         style_linear(fig, pd.concat([bands["p95"], bands["p05"]]))
     # one y title for the grid, written beside the first column (panels share the axis)
-    fig.add_annotation(text=ytext, textangle=-90, xref="paper", yref="paper", x=-0.07, y=0.5,
-                       showarrow=False, font=dict(size=12))
+    fig.add_annotation(text=ytext, textangle=-90, xref="paper", yref="paper", x=0, y=0.5,
+                       xshift=-58, xanchor="center", showarrow=False, font=dict(size=12))
     return fig
