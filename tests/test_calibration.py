@@ -29,3 +29,34 @@ def test_every_target_has_a_source():
 def test_pattern_in_band(results, pattern):
     r = results[pattern]
     assert r["ok"], f"{pattern}: {r['what']}: model {r['mean']:.3g} outside {r['band']}"
+
+
+def test_point_criterion_reads_the_range_of_runs(results):
+    """The stricter criterion (issue 15): an observed number must lie in the runs' 90 % range.
+
+    Judged from the same results: in where p05 <= point <= p95, out otherwise, and no
+    verdict where no single number was observed (a ratio, a test, a share described in words).
+    """
+    for p in load_targets():
+        r = results[p.id]
+        if p.point is None:
+            assert r["point_ok"] is None, p.id
+        else:
+            assert r["point_ok"] == (r["p05"] <= p.point <= r["p95"]), p.id
+    assert any(p.point is not None for p in load_targets())
+
+
+def test_strict_check_fails_on_a_number_outside_the_range(tmp_path):
+    """``calibrate --check --strict`` exits 1 exactly when a band fails or an observed number
+    lies outside the runs' range; plain ``--check`` only on bands (P8 at 2 reps)."""
+    import json
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "simpolicy.cli.main", "calibrate", "--only", "P8", "--reps", "2",
+            "--workers", "1", "--check", "--json"]
+    plain = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    strict = subprocess.run([*base, "--strict"], capture_output=True, text=True, timeout=300)
+    res = json.loads(strict.stdout)["patterns"]["P8"]
+    assert plain.returncode == (0 if res["ok"] else 1), plain.stderr
+    assert strict.returncode == (0 if res["ok"] and res["point_ok"] is not False else 1), strict.stderr

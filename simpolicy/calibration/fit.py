@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 from scipy.stats import qmc
 
-from simpolicy.calibration.patterns import check, distance
+from simpolicy.calibration.patterns import check, distance, point_distance
 
 SEARCH = Path(__file__).with_name("search.yaml")
 
@@ -41,21 +41,23 @@ def candidates(n: int, seed: int = 1, around: dict | None = None, shrink: float 
     return out
 
 
-def score(behaviour: dict, reps: int, workers: int) -> tuple[float, dict]:
-    """Sum of distances to all bands, and the per-pattern results."""
+def score(behaviour: dict, reps: int, workers: int, strict: bool = False) -> tuple[float, dict]:
+    """Sum of distances to all bands (and, ``strict``, of observed numbers to the runs' 90 %
+    ranges), and the per-pattern results."""
     res = check(reps=reps, workers=workers, behaviour=behaviour)
-    return sum(distance(r) for r in res.values()), res
+    return sum(distance(r) + (point_distance(r) if strict else 0.0) for r in res.values()), res
 
 
 def fit(n: int, reps: int, workers: int, out_csv: Path, seed: int = 1,
-        around: dict | None = None, shrink: float = 1.0, log=print) -> pd.DataFrame:
+        around: dict | None = None, shrink: float = 1.0, log=print, strict: bool = False) -> pd.DataFrame:
     """Scores n candidates; writes them (best first) to out_csv as it goes."""
     rows = []
     for i, point in enumerate(candidates(n, seed, around, shrink)):
-        total, res = score(point, reps, workers)
+        total, res = score(point, reps, workers, strict)
         row = {"point": i, "score": total, **point,
                **{f"{k}_mean": v["mean"] for k, v in res.items()},
-               "patterns_ok": sum(v["ok"] for v in res.values())}
+               "patterns_ok": sum(v["ok"] for v in res.values()),
+               "points_ok": sum(v.get("point_ok") is not False for v in res.values())}
         rows.append(row)
         log(f"point {i}: score {total:.3f}, {row['patterns_ok']}/{len(res)} patterns in band")
         pd.DataFrame(rows).sort_values("score").to_csv(out_csv, index=False)

@@ -39,6 +39,7 @@ class Pattern:
     observed: str = ""
     source: str = ""
     sets: tuple = ()  # (scenario, ((path, value), ...)) overrides that define the comparison
+    point: float | None = None  # the one number observed, where there is one
 
 
 def load_targets(path: Path = TARGETS) -> list[Pattern]:
@@ -51,7 +52,8 @@ def load_targets(path: Path = TARGETS) -> list[Pattern]:
                            p.get("years"), p["outcome"], (float(p["band"][0]), float(p["band"][1])),
                            p.get("kind", "mean"), p.get("versus"), p.get("versus_outcome"),
                            str(p.get("observed", "")), p.get("source", ""),
-                           tuple((k, tuple(v.items())) for k, v in (p.get("sets") or {}).items())))
+                           tuple((k, tuple(v.items())) for k, v in (p.get("sets") or {}).items()),
+                           float(p["point"]) if p.get("point") is not None else None))
     return out
 
 
@@ -111,7 +113,11 @@ def evaluate_pattern(p: Pattern, runs: dict[tuple, list[dict]]) -> dict:
     else:
         res = interval(vals)
         ok = lo <= res["mean"] <= hi if math.isfinite(res["mean"]) else False
-    return {**res, "band": [lo, hi], "ok": bool(ok), "what": p.what, "observed": p.observed}
+    point_ok = None  # the stricter criterion: the observed number within the runs' 90 % range
+    if p.point is not None and math.isfinite(res.get("p05", math.nan)):
+        point_ok = bool(res["p05"] <= p.point <= res["p95"])
+    return {**res, "band": [lo, hi], "ok": bool(ok), "what": p.what, "observed": p.observed,
+            "point": p.point, "point_ok": point_ok}
 
 
 def _ratio(a: list[float], b: list[float]) -> dict:
@@ -146,6 +152,16 @@ def check(reps: int = 10, workers: int = 1, behaviour: dict | None = None,
     patterns = [p for p in load_targets() if not only or p.id in only]
     runs = run_patterns(patterns, reps, workers, behaviour)
     return {p.id: evaluate_pattern(p, runs) for p in patterns}
+
+
+def point_distance(result: dict) -> float:
+    """How far the observed number lies outside the runs' 90 % range, relative to that
+    range's width (0 inside, or where no single number was observed)."""
+    if result.get("point_ok") in (None, True):
+        return 0.0
+    x, lo, hi = result["point"], result["p05"], result["p95"]
+    gap = lo - x if x < lo else x - hi
+    return min(2.0, gap / max(hi - lo, abs(x) * 0.05, 1e-9))
 
 
 def distance(result: dict) -> float:

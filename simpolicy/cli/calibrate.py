@@ -17,6 +17,9 @@ def register(sub) -> None:
     p.add_argument("--only", help="comma-separated pattern ids, e.g. P1,P4")
     p.add_argument("--set", action="append", default=[], metavar="behaviour.NAME=VALUE",
                    help="try other behavioural parameters against the patterns")
+    p.add_argument("--strict", action="store_true",
+                   help="with --check, also exit 1 when an observed number lies outside the "
+                        "model's 90 %% range over replications")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--fit", type=int, metavar="N", help="rerun the search with N candidates")
@@ -32,7 +35,7 @@ def cmd_calibrate(args) -> int:
     if args.fit:
         from simpolicy.calibration.fit import fit
 
-        best = fit(args.fit, args.reps, workers, Path(args.fit_out),
+        best = fit(args.fit, args.reps, workers, Path(args.fit_out), strict=args.strict,
                    log=lambda m: print(m, file=sys.stderr))
         print(best.head(5).to_string())
         return 0
@@ -53,6 +56,11 @@ def cmd_calibrate(args) -> int:
     bad = [k for k, v in res.items() if not v["ok"]]
     if bad and not args.json:
         print(f"\nout of band: {', '.join(bad)}", file=sys.stderr)
+    outside = [k for k, v in res.items() if v.get("point_ok") is False]
+    if outside and not args.json:
+        print(f"observed number outside the model's 90 % range: {', '.join(outside)}", file=sys.stderr)
+    if args.strict:
+        bad += outside
     return 1 if (args.check and bad) else 0
 
 
@@ -64,18 +72,22 @@ def _rows(res: dict) -> list[list[str]]:
         model = f"{fmt(r['mean'])} [{fmt(r['p05'])}, {fmt(r['p95'])}]"
         if "p_value" in r:
             band, model = f"p < {fmt(hi)}", f"diff {fmt(r['mean'])}, p = {r['p_value']:.3g}"
-        rows.append([pid, r["what"][:58], band, model, "in" if r["ok"] else "OUT"])
+        point = "" if r.get("point_ok") is None else (
+            f"{fmt(r['point'])} {'in' if r['point_ok'] else 'OUT'}")
+        rows.append([pid, r["what"][:58], band, model, "in" if r["ok"] else "OUT", point])
     return rows
 
 
 def render(res: dict, reps: int) -> str:
     head = f"Observed patterns, {reps} replications each: model mean [90 % interval]\n"
-    return head + table(["id", "pattern", "band", "model", "ok"], _rows(res))
+    return head + table(["id", "pattern", "band", "model", "ok", "observed in 90 % range"], _rows(res))
 
 
 def markdown(res: dict, reps: int) -> str:
-    lines = [f"| id | pattern | observed | band | model mean [90 % interval] ({reps} reps) | ok |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"| id | pattern | observed | band | model mean [90 % range of runs] ({reps} reps) | ok "
+             "| observed number in the 90 % range |",
+             "|---|---|---|---|---|---|---|"]
     for (pid, r), row in zip(res.items(), _rows(res), strict=True):
-        lines.append(f"| {pid} | {r['what']} | {r['observed']} | {row[2]} | {row[3]} | {row[4]} |")
+        lines.append(f"| {pid} | {r['what']} | {r['observed']} | {row[2]} | {row[3]} | {row[4]} "
+                     f"| {row[5]} |")
     return "\n".join(lines) + "\n"
