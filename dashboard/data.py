@@ -24,6 +24,7 @@ from simpolicy.scenario.loader import bundled_names, load_scenario, scenario_fro
 from simpolicy.scenario.schema import Scenario
 from simpolicy.scenario.yamlio import parse_yaml
 
+from . import memory, study_checks
 from .config import MAX_UPLOAD_BYTES
 from .schemes_store import SAVED_PREFIX, SchemeStore
 from .schemes_store import label as saved_label
@@ -136,8 +137,12 @@ def _summary(d: Path) -> dict:
         m = store.read_manifest(d)
         counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
         runs = counts.get("runs", counts.get("done", ""))
+        status = str(m.get("status", "?"))[:40]
+        notes = study_checks.file_notes(d, m)  # foreign or missing files, named in the list
+        if notes:
+            status = f"{status}; {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1 else "")
         return {"id": d.name, "kind": str(m.get("kind") or ("study" if m.get("spec") else "run"))[:40],
-                "status": str(m.get("status", "?"))[:40], "created": str(m.get("created", ""))[:40],
+                "status": status[:300], "created": str(m.get("created", ""))[:40],
                 "runs": runs if isinstance(runs, int) and not isinstance(runs, bool) else ""}
     except (OSError, ValueError, RecursionError) as e:
         reason = str(e).rsplit(": ", 1)[-1][:120]
@@ -145,37 +150,67 @@ def _summary(d: Path) -> dict:
                 "created": "", "runs": ""}
 
 
+MAX_DEPTH = 3  # results/demo/home is two deep; deeper folders are not searched
+
+
+def _study_dirs(folder: Path, depth: int):
+    """Folders holding a manifest, searched up to ``depth`` levels down.
+
+    ``simpolicy demo`` writes ``results/demo/home`` and ``results/demo/denmark_baseline``:
+    a list of direct children only hid them. A study's own folder is not searched further,
+    and symbolic links are not followed down (``path`` would refuse what they lead to).
+    """
+    try:
+        children = sorted(folder.iterdir())
+    except OSError:
+        return
+    for d in children:
+        if not (d.is_dir() and _SAFE_NAME.match(d.name)):
+            continue
+        if (d / store.MANIFEST).is_file():
+            yield d
+        elif depth > 1 and not d.is_symlink():
+            yield from _study_dirs(d, depth - 1)
+
+
 class StudyStore:
     """Studies (runs, comparisons, sweeps) in one results folder, read through ``results.store``.
 
     A loaded study is cached by its id and the modification times of its manifest and
-    parts, so a study that is still being written is re-read when it grows.
+    parts, so a study that is still being written is re-read when it grows. A study is
+    loaded only within a row budget (``study_checks``), the cache holds at most
+    ``max_cached_rows`` rows in all, and what it drops is given back to the system.
     """
 
-    def __init__(self, results_dir: Path, cache_size: int = 8):
+    def __init__(self, results_dir: Path, cache_size: int = 8, max_rows: int | None = None,
+                 max_cached_rows: int | None = None):
         self.root = Path(results_dir)
         self._cache: OrderedDict[tuple, dict] = OrderedDict()
+        self._rows: dict[tuple, int] = {}
         self._lock = threading.Lock()
         self.cache_size = cache_size
+        self.max_rows = max_rows or study_checks.MAX_OPEN_ROWS
+        self.max_cached_rows = max_cached_rows or study_checks.MAX_CACHED_ROWS
 
     def list(self) -> list[dict]:
         """Studies found: id, kind, status, created and run count, newest first."""
         if not self.root.is_dir():
             return []
         out = []
-        for d in self.root.iterdir():
-            if not (d.is_dir() and (d / store.MANIFEST).is_file() and _SAFE_NAME.match(d.name)):
-                continue
-            out.append(_summary(d))
+        for d in _study_dirs(self.root, MAX_DEPTH):
+            out.append({**_summary(d), "id": d.relative_to(self.root).as_posix()})
         return sorted(out, key=lambda s: s["created"], reverse=True)
 
     def path(self, study_id: str) -> Path:
-        """The folder of a study id; refuses anything but a direct child of the results folder."""
-        if not isinstance(study_id, str) or not _SAFE_NAME.match(study_id) or ".." in study_id:
+        """The folder of a study id (``demo/home``: plain names, at most `MAX_DEPTH` deep);
+        refuses anything that is not a folder inside the results folder, symbolic links too."""
+        parts = study_id.split("/") if isinstance(study_id, str) else []
+        if not parts or len(parts) > MAX_DEPTH or not all(_SAFE_NAME.match(x) and ".." not in x
+                                                          for x in parts):
             raise StudyRefused(f"refused: {study_id!r} is not a study id in the results folder")
         root = self.root.resolve()
-        d = (root / study_id).resolve()
-        if d.parent != root or not (d / store.MANIFEST).is_file():
+        d = root.joinpath(*parts).resolve()
+        if d != root.joinpath(*parts) or not (d / store.MANIFEST).is_file():
             raise StudyRefused(f"refused: no study {study_id!r} in the results folder")
         return d
 
@@ -188,9 +223,15 @@ class StudyStore:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
+        rows = study_checks.check_size(study_id, d, store.read_manifest(d), self.max_rows)
         data = store.load(d)
         with self._lock:
-            self._cache[key] = data
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            self._cache[key], self._rows[key] = data, rows
+            dropped = 0
+            while len(self._cache) > 1 and (len(self._cache) > self.cache_size
+                                            or sum(self._rows.values()) > self.max_cached_rows):
+                old, _ = self._cache.popitem(last=False)
+                dropped += self._rows.pop(old, 0)
+        if dropped > 100_000:  # a large study left the cache: give its memory back
+            memory.give_back()
         return data

@@ -30,11 +30,12 @@ import pandas as pd
 
 from simpolicy.core import counterfactual_key
 from simpolicy.experiments.compare import scenario_hash
-from simpolicy.experiments.executors import die_with_parent
 from simpolicy.experiments.replicate import RunTask, run_task
 from simpolicy.scenario.errors import InputError, Problem
 from simpolicy.scenario.loader import ensure_behaviour
 from simpolicy.scenario.schema import Scenario
+
+from . import memory
 
 RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
 
@@ -60,6 +61,8 @@ def simulate_one(scenario: Scenario, seed: int) -> tuple[dict, pd.DataFrame | No
     """
     row, ts = run_task(RunTask(0, "", scenario, seed), keep_timeseries=True)
     row = {k: v for k, v in row.items() if k not in _ID_KEYS and k != "traceback"}
+    if str(row.get("error", "")).startswith("MemoryError"):  # the worker's limit, said plainly
+        row["error"] = memory.out_of_memory_message()
     if ts is not None:
         ts = ts.drop(columns=list(_ID_KEYS), errors="ignore")
     return row, ts
@@ -125,8 +128,10 @@ class JobRegistry:
         max_jobs: finished jobs kept for polling and downloads before the oldest is dropped.
     """
 
-    def __init__(self, workers: int = 1, cache_size: int = 4000, max_jobs: int = 30):
+    def __init__(self, workers: int = 1, cache_size: int = 4000, max_jobs: int = 30,
+                 retire_mb: float = memory.RETIRE_RSS_MB):
         self.workers, self.cache_size, self.max_jobs = workers, cache_size, max_jobs
+        self.retire_mb = retire_mb  # a worker resident above this after a run is replaced
         self._lock = threading.RLock()
         self._pools: dict[int, Executor] = {}
         self._jobs: OrderedDict[str, _Job] = OrderedDict()
@@ -156,7 +161,8 @@ class JobRegistry:
                 else:  # forkserver: safe with the web server's threads; preloading the model
                     ctx = mp.get_context("forkserver")  # makes a new worker start in milliseconds
                     ctx.set_forkserver_preload(["dashboard.jobs"])
-                    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=die_with_parent)
+                    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=memory.worker_init,
+                                               initargs=(memory.WORKER_MEMORY_MB,))
                 self._pools[slot] = pool
             return pool
 
@@ -248,7 +254,26 @@ class JobRegistry:
             pool = self._executor(slot)
             fut = pool.submit(simulate_one, sc, seed)
         fut.pool = pool  # cancel stops the worker of a run in progress
+        pool.simpolicy_runs = getattr(pool, "simpolicy_runs", 0) + 1
         return fut
+
+    def _retire_if_grown(self, pool, result) -> None:
+        """Replaces a worker that ran out of memory, grew past ``retire_mb`` or ran many runs
+        (see ``dashboard.memory``): new runs go to a new worker at once, the runs already
+        queued on this one finish, then it exits and its memory is the system's again."""
+        if not isinstance(pool, ProcessPoolExecutor):
+            return
+        pids = [p.pid for p in list((getattr(pool, "_processes", None) or {}).values())]
+        grown = any((memory.rss_mb(pid) or 0) > self.retire_mb for pid in pids)
+        oom = str(result[0].get("error", "")).startswith("MemoryError")
+        if not (grown or oom or getattr(pool, "simpolicy_runs", 0) >= memory.RETIRE_AFTER_RUNS):
+            return
+        with self._lock:
+            if not any(p is pool for p in self._pools.values()):
+                return  # retired or dropped already
+        self._drop(pool)
+        # not from this callback's thread, which belongs to the pool being shut down
+        threading.Thread(target=pool.shutdown, kwargs={"wait": False}, daemon=True).start()
 
     def _cached(self, key: tuple):
         with self._lock:
@@ -265,13 +290,16 @@ class JobRegistry:
         except Exception as e:  # the worker died or could not run: a failed run, no values
             if isinstance(e, BrokenProcessPool):
                 self._drop_broken()
-            result = ({"status": "failed", "error": f"{type(e).__name__}: {e}"[:2000]}, None)
+            error = memory.out_of_memory_message() if isinstance(e, MemoryError) else \
+                f"{type(e).__name__}: {e}"[:2000]
+            result = ({"status": "failed", "error": error}, None)
         else:
             if result[0].get("status") == "ok":
                 with self._lock:
                     self._cache[key] = result
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
+        self._retire_if_grown(getattr(fut, "pool", None), result)
         self._record(job, i, key, result, ran=True)
 
     def _record(self, job: _Job, i: int, key: tuple, result, ran: bool = False) -> None:

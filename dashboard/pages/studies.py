@@ -131,7 +131,9 @@ def register(app: dash.Dash, ctx) -> None:
         x = [{"label": "Scheme", "value": "scenario"}] + sv.options(params)
         colour = [{"label": "Scheme", "value": "scenario"}] + sv.options(params + outs)
         outcome = sv.default_outcome(outs, study["sensitivity"])
-        return (None, [html.P(line) for line in sv.describe(study)], sv.options(outs), outcome,
+        # files of the folder that were not read (a foreign copy, an old folder): named, not skipped
+        notes = [html.P(n, className="warn", role="status") for n in study.get("notes", [])]
+        return (notes or None, [html.P(line) for line in sv.describe(study)], sv.options(outs), outcome,
                 x, params[0] if params else "scenario", colour, "scenario",
                 [{"label": s, "value": s} for s in schemes], schemes, sv.options(params), None)
 
