@@ -116,3 +116,31 @@ def test_hypervolume_of_a_known_staircase():
     assert pareto.hypervolume(pts, np.array([4.0, 4.0])) == pytest.approx(6.0)
     assert pareto.hypervolume(np.array([[5.0, 5.0]]), np.array([4.0, 4.0])) == 0.0
     assert pareto.relative_change([1.0, 2.0]) == pytest.approx(0.5)
+
+
+def test_front_table_flags_only_feasible_undominated_designs_and_pairs_with_the_start(tmp_path):
+    """Design 2 has the most adopters but spends over the yearly bound: not on the front."""
+    from simpolicy.experiments.optfront import front_table
+    from simpolicy.experiments.optimize import plan_search
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(GOOD)
+    plan = plan_search(spec)
+    paths = plan.space.columns
+    # design: (additional adopters, public money over the 1-year horizon) on seeds 3, 4, 5
+    made = {0: ([5, 6, 7], 2.0e6), 1: ([7, 8, 9], 2.0e6), 2: ([20, 21, 22], 3.5e6), 3: ([6, 7, 8], 1.5e6)}
+    rows = {}
+    for d, (adopters, money) in made.items():
+        for r, a in enumerate(adopters):
+            rows[plan.run_id(d, r)] = {"seed": 3 + r, "status": "ok", "additional_adopters": float(a),
+                                      "public_money_eur": money + r, "design": d}
+    searched = pd.DataFrame([{"design": d, "origin": "search", "generation": 0, "search_pareto": True,
+                              "feasible": True, **{p: 0.5 for p in paths}} for d in (1, 2, 3)])
+    table, summary = front_table(plan, rows, searched, [1, 2, 3], [0.5])
+    flags = table.set_index("design")
+    assert flags["feasible"].tolist() == [True, True, False, True]
+    assert flags["pareto"].tolist() == [False, True, False, True]  # 0 is beaten by 1; 2 is over the bound
+    assert flags.loc[1, "additional_adopters_vs_start"] == pytest.approx(2.0)
+    assert flags.loc[1, "additional_adopters_vs_start_ci_low"] == pytest.approx(2.0)  # same gain each seed
+    assert flags["dominates_start"].tolist() == [False, True, False, True]
+    assert summary["front"] == [1, 3] and summary["dominating_start"] == [1, 3]
