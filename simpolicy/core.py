@@ -68,7 +68,12 @@ class Counterfactual:
 
     baseline: Baseline
     summary: dict[str, float]
-    adopters: tuple[int, ...]
+    series: dict[str, tuple]  # monthly counts without the scheme (``COUNTERFACTUAL_SERIES``)
+
+
+# the monthly counts whose no-scheme line the views draw beside the scheme's (adoption,
+# scaling and spread), as ``<name>_counterfactual`` columns of ``RunResult.timeseries``
+COUNTERFACTUAL_SERIES = ("adopters", "adoptions", "followers", "projects_started")
 
 
 _COUNTERFACTUALS: Memo[Counterfactual] = Memo(256)  # (counterfactual key, seed) -> outcomes
@@ -96,7 +101,9 @@ def counterfactual(scenario: Scenario, seed: int) -> Counterfactual:
 
 def _record(model: PolicyModel) -> Counterfactual:
     base = Baseline.of(model)
-    return Counterfactual(base, summarise(model, base), tuple(r["adopters"] for r in model.ledger.rows))
+    rows = model.ledger.rows
+    return Counterfactual(base, summarise(model, base),
+                          {k: tuple(r[k] for r in rows) for k in COUNTERFACTUAL_SERIES})
 
 
 def _closed(model: PolicyModel, read):
@@ -122,7 +129,8 @@ def _result(scenario: Scenario, seed: int, model: PolicyModel) -> RunResult:
     cf = counterfactual(scenario, seed) if scenario.scheme.offers_anything else _record(model)
     summary = summarise(model, cf.baseline)
     ts = pd.DataFrame(model.ledger.rows)
-    ts["adopters_counterfactual"] = list(cf.adopters)
+    for k, values in cf.series.items():
+        ts[f"{k}_counterfactual"] = list(values)
     meta = {
         "scenario": scenario.name,
         "seed": seed,

@@ -36,7 +36,7 @@ EXTRA = (
     "buyers_in_scheme", "substantial_innovations", "abort_share_rushed",
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
     "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
-    "retenders_lost",
+    "retenders_lost", "buyers_own_money_eur",
     *ALIASES,  # reported under the old names too, for one release
 )
 
@@ -165,6 +165,9 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "budget_granted_eur": granted_all,
         "budget_ceiling_eur": ceiling,
         "retenders_lost": sum(p.lost_to_retender for p in m.projects),
+        # what buyers paid from their own annual budgets (projects and purchases): against
+        # the counterfactual, the budgets a scheme draws into co-financing
+        "buyers_own_money_eur": m.money.paid_by("buyer"),
     }
     for old_name, new_name in ALIASES.items():
         out[old_name] = out[new_name]
