@@ -77,6 +77,7 @@ COMPANIONS = {  # field -> settings without which it cannot act (in both runs)
     "implementation_plan_weight": {"min_score": 0.5, "selection": "ranked"},
     "innovation_weight": {"min_score": 0.5, "selection": "ranked"},
     "down_selection": {"competing_suppliers": 4},
+    "call_themes": {"calls_per_year": 2, "themes": []},
     "total_budget_eur": {"annual_budget_eur": None},
     "annual_budget_eur": {"total_budget_eur": None},
 }
@@ -114,6 +115,8 @@ def changes(model: type[BaseModel], name: str, value):
         return [["energy"] if not value else []]
     if name == "themes":  # the population's theme shares: one theme gets most needs
         return [{k: (10.0 if i == 0 else v) for i, (k, v) in enumerate(value.items())}]
+    if name == "call_themes":  # rotating calls: energy, then IT (or back to any theme)
+        return [[["energy"], ["it"]]] if not value else [[]]
     if name == "down_selection":
         return [[2] if not value else []]
     if name == "calls_per_year":  # open all year <-> one call a year

@@ -49,6 +49,20 @@ class InstrumentState:
     def type(self) -> str:
         return self.spec.type
 
+    def call_open_to(self, theme: str, month: int) -> bool:
+        """Whether the call an application filed this month goes to takes this theme.
+
+        Thematic calls that rotate (Flanders since 2020): call *r* (counted from the
+        instrument's start) takes ``call_themes[r mod len]``; an application goes to the next
+        call to close. Without ``call_themes`` every call takes the instrument's themes.
+        """
+        rounds = self.spec.call_themes
+        if not rounds:
+            return True
+        period = max(1, 12 // self.spec.calls_per_year)
+        r = max(0, month - self.spec.start_month) // period
+        return theme in rounds[r % len(rounds)]
+
     def active(self, month: int) -> bool:
         """Whether the instrument is running and has money (a zero budget announces nothing)."""
         start, end = self._open

@@ -135,8 +135,9 @@ class Programme(mesa.Agent):
         """The instruments a buyer knows and may apply to for this need, with their grant."""
         b = self.model.behaviour
         out = []
+        theme = self.model.theme_names[need.theme]
         for k, st in self._applicable[need.theme, need.route]:
-            if not (st.active(month) and self.known(need, k, st)):
+            if not (st.active(month) and st.call_open_to(theme, month) and self.known(need, k, st)):
                 continue
             amount = st.offer(costs, b.internal_cost_share)
             if amount > b.application_cost_eur:

@@ -54,6 +54,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     # applications and panels
     "calls_per_year": APPLIED,
     "selection": APPLIED,
+    "call_themes": APPLIED,  # rounds of a call someone applies to
     "min_score": APPLIED,
     "implementation_plan_weight": APPLIED,
     "innovation_weight": APPLIED,

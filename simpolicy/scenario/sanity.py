@@ -69,6 +69,11 @@ def problems(sc: Any) -> list[tuple[tuple, str]]:
             if t not in themes:
                 out.append((at + ("themes", j), f"theme {t!r} is not one of the population's themes "
                             f"({', '.join(sorted(themes))})"))
+        for r, call in enumerate(getattr(ins, "call_themes", ())):
+            for j, t in enumerate(call):
+                if t not in themes:
+                    out.append((at + ("call_themes", r, j), f"theme {t!r} is not one of the "
+                                f"population's themes ({', '.join(sorted(themes))})"))
     if instruments and sc.scheme.competence_centre is None \
             and all(ins.start_month >= months for ins in instruments):
         first = min(ins.start_month for ins in instruments)

@@ -131,6 +131,9 @@ class Instrument(Strict):
     start_month: int = Field(0, ge=0, le=1200)
     end_month: int | None = Field(None, ge=0, le=1200)
     themes: list[str] = Field(default_factory=list, description="empty = any theme")
+    call_themes: list[list[str]] = Field(
+        default_factory=list,
+        description="the themes of each call in turn, repeating (thematic calls that rotate)")
     selection: SelectionRule = "first_come"
     min_score: float = Field(0.0, ge=0, le=1, description="panel's minimum score")
     implementation_plan_weight: float = Field(0.0, ge=0, le=1)
@@ -157,6 +160,15 @@ class Instrument(Strict):
             raise ValueError("end_month is before start_month")
         if self.project_office_share + self.min_supplier_share > 1 + 1e-9:
             raise ValueError("project_office_share + min_supplier_share exceed 1")
+        if self.call_themes:
+            if self.calls_per_year == 0:
+                raise ValueError("call_themes needs calls (calls_per_year > 0): an instrument "
+                                 "open all year has no rounds to rotate")
+            if self.themes:
+                raise ValueError("give themes or call_themes, not both (call_themes sets each "
+                                 "call's themes)")
+            if any(not c for c in self.call_themes):
+                raise ValueError("call_themes: every call needs at least one theme")
         return self
 
     @field_validator(*APPLIES, mode="after")
