@@ -55,6 +55,8 @@ def instrument_text(inst: Instrument) -> str:
     parts.append(("Budget: " + "; ".join(money) + " (a ceiling, not a target).") if money else "No budget.")
     calls = "open all year" if inst.calls_per_year == 0 else f"{inst.calls_per_year} calls a year"
     themes = ", ".join(inst.themes) if inst.themes else "any theme"
+    if inst.call_themes:
+        themes = "calls rotate between " + "; then ".join(", ".join(r) for r in inst.call_themes)
     parts.append(f"Applications: {calls}, {inst.selection.replace('_', ' ')} selection; {themes}; "
                  f"buyer's internal costs {'eligible' if inst.internal_costs else 'not eligible'}"
                  f"{_mark('internal_costs' in a)}; paid to the {inst.paid_to}.")

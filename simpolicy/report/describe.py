@@ -97,6 +97,10 @@ def _access(ins: dict, start_year: int, assumed: set[str]) -> str:
     themes = ins.get("themes") or []
     if themes:
         out.append(_val("themes: " + ", ".join(themes), "themes", assumed))
+    rounds = ins.get("call_themes") or []
+    if rounds:
+        out.append(_val("calls rotate between themes: " + "; then ".join(", ".join(r) for r in rounds),
+                        "call_themes", assumed))
     start, end = ins.get("start_month", 0), ins.get("end_month")
     if start or end is not None:
         y0 = start_year + start / 12
