@@ -158,18 +158,19 @@ def _study_dirs(folder: Path, depth: int):
 
     ``simpolicy demo`` writes ``results/demo/home`` and ``results/demo/denmark_baseline``:
     a list of direct children only hid them. A study's own folder is not searched further,
-    and symbolic links are not followed down (``path`` would refuse what they lead to).
+    and symbolic links are skipped (``path`` refuses them, so listing one offered a study
+    that could not be opened).
     """
     try:
         children = sorted(folder.iterdir())
     except OSError:
         return
     for d in children:
-        if not (d.is_dir() and _SAFE_NAME.match(d.name)):
+        if d.is_symlink() or not (d.is_dir() and _SAFE_NAME.match(d.name)):
             continue
         if (d / store.MANIFEST).is_file():
             yield d
-        elif depth > 1 and not d.is_symlink():
+        elif depth > 1:
             yield from _study_dirs(d, depth - 1)
 
 

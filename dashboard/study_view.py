@@ -27,15 +27,29 @@ def describe(study: dict) -> list[str]:
     lines = [f"{m.get('kind', 'study')} {m.get('study_id', '')}: status {m.get('status', '?')}, "
              f"{len(runs)} runs ({failed} failed), created {m.get('created', '?')}"]
     if spec:
-        design = spec.get("design", "?")
-        lines.append(f"design {design}, {spec.get('samples', '?')} points × "
-                     f"{spec.get('replications', '?')} replications; "
-                     f"scenarios {', '.join(spec.get('scenarios', []))}")
+        design = spec.get("design") or "?"
+        lines.append(f"design {design}, {points(study)} × "
+                     f"{spec.get('replications') or '?'} replications; "
+                     f"scenarios {', '.join(map(str, spec.get('scenarios') or []))}")
     elif m.get("scenarios"):
         lines.append(f"schemes: {', '.join(m['scenarios'])}; {m.get('reps', '?')} replications")
     if m.get("code_version"):
         lines.append(f"code version {m['code_version']}")
     return lines
+
+
+def points(study: dict) -> str:
+    """'9 design points' (per scheme): a grid spec has no ``samples``, so it read "None points"."""
+    m, runs = study["manifest"], study["runs"]
+    design = m.get("design") if isinstance(m.get("design"), dict) else {}
+    n = design.get("points_per_scenario")
+    if not isinstance(n, int) and "point" in runs and len(runs):
+        by = runs.groupby("scenario")["point"] if "scenario" in runs else runs.groupby(lambda _: 0)["point"]
+        n = int(by.nunique().max())
+    if not isinstance(n, int):
+        return "design points not recorded"
+    schemes = (m.get("spec") or {}).get("scenarios") or []
+    return f"{n} design point{'s' if n != 1 else ''}" + (" per scheme" if len(schemes) > 1 else "")
 
 
 def parameters(runs: pd.DataFrame) -> list[str]:

@@ -2,8 +2,11 @@
 
 A study (a sweep, a comparison or a run saved by the CLI) is opened by its id, never by a
 path; the page shows outcomes against a parameter (scatter), all runs across parameters and
-outcomes (parallel coordinates), the sensitivity indices where the study has them, and a
-summary per scheme. Filters (schemes, a parameter range) apply to every view.
+outcomes (parallel coordinates), the sensitivity indices where the study has them, and
+one row per design (a scheme at one parameter point: a grid is never pooled into one row)
+with its headline outcomes and their 90 % CI of the mean, sortable and filterable, beside
+effect against cost with the front of designs marked. Filters (schemes, a parameter range)
+apply to every view.
 """
 
 from __future__ import annotations
@@ -12,17 +15,17 @@ import dash
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from simpolicy.analysis.designs import design_table, front_chart
 from simpolicy.analysis.study_figures import (
     outcome_scatter,
     parallel_coordinates,
     sensitivity_bars,
     tidy_sensitivity,
 )
-from simpolicy.analysis.tables import summary_from_runs
 
 from .. import components as ui
+from .. import designs_view as dsv
 from .. import study_view as sv
-from .. import summaries as sm
 from ..data import StudyRefused
 
 PATH = "/studies"
@@ -44,6 +47,8 @@ PARCOORDS, PARCOORDS_CSV, PARCOORDS_DL = "st-parcoords", "st-parcoords-csv", "st
 SENS_BOX = "st-sens-box"
 SENS, SENS_CSV, SENS_DL = "st-sens", "st-sens-csv", "st-sens-dl"
 TABLE, TABLE_CSV, TABLE_DL = "st-table", "st-table-csv", "st-table-dl"
+FRONT, FRONT_CSV, FRONT_DL = "st-front", "st-front-csv", "st-front-dl"
+DESIGNS = dsv.TABLE_ID
 
 
 def layout(ctx, study: str | None = None, **_query) -> html.Div:
@@ -61,8 +66,9 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
     value = study if study else (ids[0] if ids and refused is None else None)
     return html.Div(className="page", children=[
         html.H2("Studies"),
-        html.P(f"Studies saved in the results folder ({ctx.studies.root}) by `simpolicy sweep`, "
-               "`compare` or `run`.", className="lead"),
+        html.P([f"Studies saved in the results folder ({ctx.studies.root}, and folders in it such "
+                "as demo/home) by ", html.Code("simpolicy sweep"), ", ", html.Code("compare"), " or ",
+                html.Code("run"), "."], className="lead"),
         html.Div(className="controls", children=[
             _field("Study", dcc.Dropdown(id=STUDY, options=opts, value=value, clearable=False,
                                          placeholder="no study in the results folder")),
@@ -83,6 +89,9 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
                                                     tooltip={"placement": "bottom"})]),
             html.Span(id=COUNT, className="note"),
         ]),
+        ui.figure_card(FRONT, FRONT_CSV, FRONT_DL, "Effect against cost, one point per design",
+                       "Designs on the front (blue): no other design has more additional adopters "
+                       "for less public money. Bars: 90 % CI of the mean over replications."),
         ui.figure_card(SCATTER, SCATTER_CSV, SCATTER_DL, "Outcome against a parameter"),
         ui.figure_card(PARCOORDS, PARCOORDS_CSV, PARCOORDS_DL, "All runs across parameters",
                        "Drag along an axis to keep only runs in that range."),
@@ -91,7 +100,7 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
                            "How much of the outcome's variation each parameter explains.")]),
         html.Div(className="card", children=[
             html.Div(className="card-head", children=[
-                html.H3("Summary per scheme"),
+                html.H3("Designs: headline outcomes against no scheme"),
                 html.Button("CSV", id=TABLE_CSV, className="btn btn-small"),
             ]),
             html.Div(id=TABLE, className="table-wrap"),
@@ -119,7 +128,8 @@ def register(app: dash.Dash, ctx) -> None:
                   Input(STUDY, "value"))
     def _open(study_id):
         if not study_id:
-            return (html.P("No study yet: run `simpolicy sweep SPEC.yaml` or `simpolicy compare ...`."),
+            return (html.P(["No study yet: run ", html.Code("simpolicy sweep SPEC.yaml"), " or ",
+                            html.Code("simpolicy compare ..."), "."]),
                     None, *[[], None] * 5)
         try:
             study = ctx.studies.load(study_id)
@@ -151,6 +161,7 @@ def register(app: dash.Dash, ctx) -> None:
 
     @app.callback(Output(SCATTER, "figure"), Output(PARCOORDS, "figure"), Output(SENS, "figure"),
                   Output(SENS_BOX, "style"), Output(TABLE, "children"), Output(COUNT, "children"),
+                  Output(FRONT, "figure"),
                   Input(STUDY, "value"), Input(OUTCOME, "value"), Input(XAXIS, "value"),
                   Input(COLOUR, "value"),
                   Input(SCHEMES, "value"), Input(FPARAM, "value"), Input(SPAN, "value"))
@@ -161,7 +172,7 @@ def register(app: dash.Dash, ctx) -> None:
             study = None
         if study is None:
             blank = ui.empty_figure("Open a study")
-            return blank, blank, blank, {"display": "none"}, None, ""
+            return blank, blank, blank, {"display": "none"}, None, "", blank
         return draw(study, outcome, x, colour, schemes, fparam, span)
 
     def _filtered(study_id, schemes, fparam, span):
@@ -190,12 +201,13 @@ def register(app: dash.Dash, ctx) -> None:
         study, _ = _filtered(study_id, None, None, None)
         return ui.csv_download(tidy_sensitivity(study["sensitivity"]), f"{study_id}_sensitivity.csv")
 
-    @app.callback(Output(TABLE_DL, "data"), Input(TABLE_CSV, "n_clicks"), State(STUDY, "value"),
-                  *FILTERS, prevent_initial_call=True)
-    def _table_csv(_n, study_id, schemes, fparam, span):
-        _, df = _filtered(study_id, schemes, fparam, span)
-        return ui.csv_download(sm.outcome_table_csv(summary_from_runs(df)) if len(df) else df,
-                               f"{study_id}_summary.csv")
+    for button, dl, name in ((TABLE_CSV, TABLE_DL, "designs"), (FRONT_CSV, FRONT_DL, "front")):
+        @app.callback(Output(dl, "data"), Input(button, "n_clicks"), State(STUDY, "value"),
+                      *FILTERS, prevent_initial_call=True)
+        def _designs_csv(_n, study_id, schemes, fparam, span, name=name):
+            study, df = _filtered(study_id, schemes, fparam, span)
+            table = design_table(df, sv.parameters(study["runs"])) if len(df) else df
+            return ui.csv_download(table, f"{study_id.replace('/', '_')}_{name}.csv")
 
 
 def draw(study: dict, outcome, x, colour, schemes, fparam, span) -> tuple:
@@ -205,16 +217,33 @@ def draw(study: dict, outcome, x, colour, schemes, fparam, span) -> tuple:
     count = f"{len(df)} of {len(sv.ok_runs(runs))} finished runs shown"
     if df.empty or outcome not in df:
         blank = ui.empty_figure("No run matches the filters")
-        return blank, blank, blank, {"display": "none"}, None, count
-    scatter = outcome_scatter(df, x or "scenario", outcome, colour or "scenario")
+        return blank, blank, blank, {"display": "none"}, None, count, blank
+    scatter = readable_scatter(outcome_scatter(df, x or "scenario", outcome, colour or "scenario"),
+                               df, x or "scenario", colour or "scenario")
     parcoords = parallel_coordinates(df, sv.parallel_dims(df, outcome), outcome)
     sens = tidy_sensitivity(study["sensitivity"])
     sens = sens[(sens["outcome"] == outcome) & sens["value"].notna()]
     has_sens = not sens.empty
     shown = [s for s in (schemes or []) if s in set(sens["scenario"])]
     sens_fig = sensitivity_bars(sens, outcome, shown[0] if shown else None) if has_sens else ui.empty_figure()
-    summary = summary_from_runs(df) if "scenario" in df else sm.summarise(df)
-    schemes_now = list(dict.fromkeys(df["scenario"])) if "scenario" in df else []
-    shown_outcomes = list(dict.fromkeys([outcome, *[o for o in sv.HEADLINE_DIMS if o in df]]))
-    table = ui.table(sm.outcome_table(summary, schemes_now, shown_outcomes))
-    return scatter, parcoords, sens_fig, {"display": "block" if has_sens else "none"}, table, count
+    params = sv.parameters(runs)  # of the whole study: a filter must not merge designs
+    designs = design_table(df, params)
+    front = front_chart(designs) if designs["additional_adopters"].notna().any() else ui.empty_figure(
+        "No design has both its additional adopters and its public money")
+    table = dsv.designs_table(designs, params)
+    return (scatter, parcoords, sens_fig, {"display": "block" if has_sens else "none"}, table, count,
+            front)
+
+
+def readable_scatter(fig, df, x: str, colour: str):
+    """Room for the axis titles: schemes along the axis are named once, without the common
+    population (``norway`` for ``norway@denmark_baseline``); a legend repeating them took
+    three rows and squeezed the plot until its y title was clipped."""
+    fig.update_layout(height=480, margin={"l": 80, "b": 90})
+    if x == "scenario" and "scenario" in df:
+        keys = list(dict.fromkeys(df["scenario"]))
+        fig.update_xaxes(tickvals=keys, ticktext=[str(k).split("@", 1)[0] for k in keys], tickangle=0
+                         if len(keys) <= 6 else -30, automargin=True)
+        if colour == "scenario":
+            fig.update_layout(showlegend=False)
+    return fig

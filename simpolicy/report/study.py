@@ -37,8 +37,8 @@ def study(part: ReportData, pid: str, sink: Sink) -> str:
     spec = part.manifest.get("spec") or {}
     design = part.design.get("kind") or spec.get("design") or "?"
     body = [f"<p>Design <strong>{esc(str(design))}</strong> over {len(params)} parameter(s), "
-            f"{len(runs)} successful runs. The headline numbers above average over all parameter "
-            "values of the design.</p>"]
+            f"{len(runs)} successful runs. The summary compares its designs one by one; the headline "
+            "numbers in this part average over all of them.</p>"]
     if params:
         body.append(table(["parameter", "meaning", "lowest", "highest", "levels"],
                           _param_rows(runs, params), numeric_from=2))

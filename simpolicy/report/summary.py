@@ -13,6 +13,7 @@ from simpolicy.analysis.decision_figure import decision_chart, short_design
 from simpolicy.analysis.reading import caption, cells, headers
 from simpolicy.analysis.why import explain
 from simpolicy.report.data import ReportData
+from simpolicy.report.designs import designs_html
 from simpolicy.report.html import Sink, esc, section, swatch
 
 FLAG_CLASS = {"more adopters": "pos", "fewer adopters": "neg", "below the best": "neg"}
@@ -80,9 +81,8 @@ def summary(parts: list[ReportData], titles: list[str], colours: dict[str, str],
     blocks = []
     for i in order:
         part, pid = parts[i], f"p{i + 1}-" if len(parts) > 1 else ""
-        if part.is_study:
-            blocks.append(f"<h3>{esc(titles[i])}</h3><p class=note>A study varies parameters; its "
-                          "designs are compared in the study section below.</p>")
+        if part.is_study:  # one row per design: a grid pooled into one row hid its answer
+            blocks.append(f"<h3>{esc(titles[i])}</h3>" + designs_html(part, pid, sink))
             continue
         head = f"<h3>{esc(titles[i])}</h3>" if len(parts) > 1 else ""
         blocks.append(head + decision_html(part, colours, pid, sink))
