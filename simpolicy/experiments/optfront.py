@@ -74,6 +74,8 @@ def front_table(plan: SearchPlan, rows: dict, searched: pd.DataFrame, chosen: li
     for i, row in table.iterrows():
         for k, v in plan.space.describe({p: row[p] for p in plan.space.columns}).items():
             table.loc[i, k] = v
+    table["same_as_start"] = [all(_same(row[p], start_vals[p]) for p in plan.space.columns)
+                              for _, row in table.iterrows()]  # the start as the search tried it
     table = table.sort_values("design", kind="stable", ignore_index=True)
     front = table.loc[table["pareto"], "design"].astype(int).tolist()
     change = pareto.relative_change(hv)
@@ -82,8 +84,35 @@ def front_table(plan: SearchPlan, rows: dict, searched: pd.DataFrame, chosen: li
                "front": front, "reevaluated": chosen, "start_design": 0,
                "dominating_start": table.loc[table["dominates_start"], "design"].astype(int).tolist(),
                "beating_start": table.loc[table["beats_start"], "design"].astype(int).tolist(),
-               "goals": plan.goals, "constraints": [c.model_dump() for c in plan.spec.constraints]}
+               "goals": plan.goals, "constraints": [c.model_dump() for c in plan.spec.constraints],
+               **effect_and_cost(table, plan.goals)}
     return table, summary
+
+
+def effect_and_cost(table: pd.DataFrame, goals: dict[str, str]) -> dict:
+    """The analyst's question on two objectives: the first maximised (the effect) and the
+    first minimised (the cost), against the scheme as written, on the final runs.
+
+    ``dominating_start_on_effect_and_cost``: mean effect no lower and mean cost no higher,
+    one of them strictly; ``clearly_more_effect_no_more_cost``: the effect's paired 90 % CI
+    above zero at a mean cost no higher; ``clearly_less_cost_no_less_effect``: the cost's
+    paired 90 % CI below zero at a mean effect no lower.
+    """
+    e = next((k for k, g in goals.items() if g == "max"), None)
+    c = next((k for k, g in goals.items() if g == "min"), None)
+    if e is None or c is None:
+        return {}
+    t = table[table["reevaluated"] & (table["origin"] != "start") & table["feasible"]
+              & ~table["same_as_start"]]
+    de, dc = t[f"{e}_vs_start"], t[f"{c}_vs_start"]
+
+    def ids(mask) -> list[int]:
+        return t.loc[mask, "design"].astype(int).tolist()
+
+    return {"effect": e, "cost": c,
+            "dominating_start_on_effect_and_cost": ids((de >= 0) & (dc <= 0) & ((de > 0) | (dc < 0))),
+            "clearly_more_effect_no_more_cost": ids((t[f"{e}_vs_start_ci_low"] > 0) & (dc <= 0)),
+            "clearly_less_cost_no_less_effect": ids((t[f"{c}_vs_start_ci_high"] < 0) & (de >= 0))}
 
 
 def _beats(row: pd.Series, goals: dict[str, str]) -> bool:
@@ -99,3 +128,10 @@ def _beats(row: pd.Series, goals: dict[str, str]) -> bool:
         better |= lo > 0
         worse |= hi < 0
     return better and not worse
+
+
+def _same(a, b) -> bool:
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return str(a) == str(b)

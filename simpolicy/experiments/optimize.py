@@ -86,6 +86,32 @@ class Space:
             out += [(p, float(round(total * x))) for p, x in zip(b.shares, w, strict=True)]
         return tuple(out)
 
+    def start_params(self, scenario: Scenario) -> dict | None:
+        """The search variables of the scheme as written, or None when the space cannot hold it."""
+        out: dict = {}
+        for path, p in self.spec.parameters.items():
+            v = value_at(scenario, path)
+            inside = (v in p.levels) if p.levels is not None else (
+                isinstance(v, int | float) and not isinstance(v, bool) and p.low <= v <= p.high)
+            if not inside:
+                return None
+            out[path] = v
+        b = self.spec.budget
+        if b is not None:
+            amounts = [value_at(scenario, p) for p in b.shares]
+            if any(not isinstance(a, int | float) or a < 0 for a in amounts):
+                return None
+            total = float(sum(amounts))
+            t = b.total_eur
+            fixed = t.levels[0] if t.levels is not None else None
+            if total <= 0 or (fixed is not None and not math.isclose(total, fixed)) or (
+                    fixed is None and not t.low <= total <= t.high):
+                return None
+            if fixed is None:
+                out[TOTAL] = total
+            out.update({SHARE + p: a / total for p, a in zip(b.shares, amounts, strict=True)})
+        return out
+
     def describe(self, values: dict) -> dict:
         """The budget split of a design as a total and shares (for the designs table)."""
         b = self.spec.budget
@@ -320,6 +346,9 @@ def _search(plan: SearchPlan, loop: _Runs, lp: _LoopPlan) -> tuple[pd.DataFrame,
     study = optuna.create_study(directions=["maximize" if g == "max" else "minimize"
                                             for g in plan.goals.values()], sampler=sampler)
     dists = space.distributions()
+    start = space.start_params(plan.scenario) if s.search.start_in_search else None
+    if start is not None:  # NSGA-II then breeds from the scheme as written too
+        study.enqueue_trial(start)
     lp.total = pop * gens * reps + final + min(s.search.reevaluate, pop * gens) * (final - reps)
     records: list[dict] = []
     for g in range(gens):

@@ -71,6 +71,8 @@ class Search(Strict):
     final_replications: int = Field(20, ge=2, le=100_000,
                                     description="replications of every front design reported")
     reevaluate: int = Field(20, ge=1, le=1000, description="front designs re-evaluated at most")
+    start_in_search: bool = Field(
+        True, description="the scheme as written is the first design tried, when the space holds it")
 
 
 class OptimizeSpec(Strict):

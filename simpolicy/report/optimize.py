@@ -98,6 +98,16 @@ class _Context:
         """Money over the horizon is shown a year (the constraint's and the budget's unit)."""
         return self.years if key.endswith("_eur") else 1.0
 
+    def _rows(self, ids) -> pd.DataFrame:
+        return self.d[self.d["design"].isin([int(x) for x in ids or []])]
+
+    def _gain(self, row) -> str:
+        """A design's effect and cost against the scheme as written, with paired intervals."""
+        e, c = self.effect, self.cost
+        return (f"{int(row['design'])}, {self._iv(row, f'{e}_vs_start', True)} "
+                f"{esc(measure_label(e).lower())} at {self._iv(row, f'{c}_vs_start', True, self._scale(c))} "
+                f"{esc(measure_label(c).lower())}{' a year' if self._scale(c) != 1 else ''}")
+
     def answer(self) -> str:
         e, c = self.effect, self.cost
         final = self.spec.get("search", {}).get("final_replications")
@@ -108,24 +118,36 @@ class _Context:
                "each design's difference to the scheme as written is paired run by run).</p>"]
         if c is None:
             return "".join(out)
-        better = self.d[self.d["reevaluated"] & (self.d["origin"] != "start")
-                        & (self.d[f"{e}_vs_start_ci_low"] > 0) & (self.d[f"{c}_vs_start"] <= 0)
-                        & self.d["feasible"]]
+        r = self.m.get("result") or {}
         el, cl = esc(measure_label(e).lower()), esc(measure_label(c).lower())
-        if better.empty:
-            dom = self.d[self.d["dominates_start"]]
-            extra = (f" {len(dom)} design(s) dominate it on the means, within the noise." if len(dom) else "")
-            out.append(f'<p class="callout">No design found gives clearly more {el} '
-                       f"than the scheme as written for no more {cl}.{extra}</p>")
+        more = self._rows(r.get("clearly_more_effect_no_more_cost"))
+        cheaper = self._rows(r.get("clearly_less_cost_no_less_effect"))
+        dom = self._rows(r.get("dominating_start_on_effect_and_cost"))
+        if not more.empty:
+            best = more.sort_values(f"{e}_vs_start", ascending=False).iloc[0]
+            head = (f"Yes: {len(more)} design(s) give clearly more {el} than the scheme as written for no "
+                    f"more {cl}; the largest gain is design {self._gain(best)}.")
+        elif not dom.empty:
+            head = (f"On the means, {len(dom)} design(s) give at least as many {el} for no more {cl} (they "
+                    f"dominate the scheme as written on these two), but none gives clearly more {el} at no "
+                    f"more {cl}.")
         else:
-            best = better.sort_values(f"{e}_vs_start", ascending=False).iloc[0]
-            out.append(
-                f'<p class="callout">{len(better)} design(s) give clearly more {el} '
-                f"than the scheme as written for no more {cl}. The largest gain: "
-                f"design {int(best['design'])}, {self._iv(best, f'{e}_vs_start', True)} "
-                f"{esc(measure_label(e).lower())} against the scheme as written, at "
-                f"{self._iv(best, f'{c}_vs_start', True, self._scale(c))} {esc(measure_label(c).lower())}"
-                f"{' a year' if self._scale(c) != 1 else ''}.</p>")
+            head = f"No design found gives more {el} than the scheme as written for no more {cl}."
+        items = []
+        if not cheaper.empty:
+            best = cheaper.sort_values(f"{c}_vs_start").iloc[0]
+            items.append(f"The largest clear saving without fewer {el}: design {self._gain(best)}.")
+        clear = self.d[self.d["reevaluated"] & (self.d["origin"] != "start") & self.d["feasible"]
+                       & (self.d[f"{e}_vs_start_ci_low"] > 0)]
+        if not clear.empty:
+            best = clear.sort_values(f"{e}_vs_start", ascending=False).iloc[0]
+            items.append(f"The largest clear gain in {el} at any {cl} within the constraint: design "
+                         f"{self._gain(best)}.")
+        n_dom, n_beat = len(r.get("dominating_start") or []), len(r.get("beating_start") or [])
+        items.append(f"On all {len(self.goals)} objectives, {n_dom} design(s) dominate the scheme as written "
+                     f"on the means and {n_beat} are clearly better on one objective and clearly worse on "
+                     "none (paired 90 % CIs).")
+        out.append(f'<p class="callout">{head}</p><ul>' + "".join(f"<li>{x}</li>" for x in items) + "</ul>")
         out.append(f"<p>The scheme as written: {esc(measure_label(e))} {self._iv(self.start, e)}; "
                    f"{esc(measure_label(c))} {self._iv(self.start, c, scale=self._scale(c))}"
                    f"{' a year' if self._scale(c) != 1 else ''}.</p>")
