@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from simpolicy.scenario.applicability import applies
+from simpolicy.scenario.errors import InputError
 from simpolicy.scenario.schema import CompetenceCentre, Instrument
 
 from .describe import TYPE_TEXT
@@ -45,6 +46,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "start_month": ("Opens in month (0 = at the start)", "month"),
     "end_month": ("Closes in month (empty = never)", "month"),
     "themes": ("Themes (none ticked = any theme)", ""),
+    "call_themes": ("Themes of each call in turn, calls split by ; (e.g. energy, it; health)", ""),
     "selection": ("How applications are chosen", ""),
     "min_score": ("Panel's minimum score", "share"),
     "implementation_plan_weight": ("Panel weight of an implementation plan", "share"),
@@ -98,7 +100,7 @@ class FieldSpec:
     """One editable field: how to show it and what the schema allows."""
 
     name: str
-    kind: str  # number | int | flag | choice | multi | themes | ints | text | fields
+    kind: str  # number | int | flag | choice | multi | themes | ints | rounds | text | fields | yaml
     label: str
     unit: str
     help: str
@@ -151,14 +153,20 @@ def field_spec(model: type[BaseModel], name: str) -> FieldSpec:
             kind, options = "multi", typing.get_args(inner)
         elif inner is int:
             kind = "ints"
+        elif typing.get_origin(inner) is list and typing.get_args(inner) == (str,):
+            kind = "rounds"
+        elif inner is str:
+            kind = {"themes": "themes", "assumed": "fields"}.get(name, "yaml")
         else:
-            kind = {"themes": "themes", "assumed": "fields"}.get(name, "text")
+            kind = "yaml"
     elif ann is int:
         kind = "int"
     elif ann is float:
         kind = "number"
-    else:
+    elif ann is str:
         kind = "text"
+    else:  # a kind of value the builder has no control for: typed as YAML, read safely
+        kind = "yaml"
     low = _bound(info, "ge") if _bound(info, "ge") is not None else _bound(info, "gt")
     high = _bound(info, "le") if _bound(info, "le") is not None else _bound(info, "lt")
     label, unit = LABELS.get(name, (None, None))
@@ -199,6 +207,20 @@ def normalise(spec: FieldSpec, raw: Any) -> Any:
         return bool(raw)
     if spec.kind in ("multi", "themes", "fields"):
         return list(raw or [])
+    if spec.kind in ("rounds", "yaml") and not isinstance(raw, str):
+        return raw
+    if spec.kind == "rounds":
+        rounds = [[t.strip() for t in part.split(",") if t.strip()] for part in str(raw).split(";")]
+        return [r for r in rounds if r] if str(raw).strip() else []
+    if spec.kind == "yaml":
+        if not str(raw).strip():
+            return spec.default
+        from simpolicy.scenario.yamlio import parse_yaml
+
+        try:
+            return parse_yaml(str(raw), spec.name)[0]
+        except InputError:
+            return str(raw)
     if spec.kind == "ints":
         if isinstance(raw, list):
             return raw
@@ -257,7 +279,7 @@ def scenario_data(draft: dict, pop) -> dict:
                               "instruments": instruments}
     if draft.get("centre") is not None:
         scheme["competence_centre"] = written(CENTRE, draft["centre"])
-    start = draft.get("start") or "no scheme"
+    start = draft.get("start_label") or draft.get("start") or "no scheme"
     return {
         "name": name,
         "country": pop.country,

@@ -82,9 +82,9 @@ def field_control(key: str, spec: bm.FieldSpec, value, themes: list[str], names:
         else:
             control = dcc.Checklist(id=cid, inline=True, className="radio", value=list(value or []),
                                     options=[_option(o) for o in opts])
-    elif spec.kind == "ints":
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else (value or "")
-        control = dcc.Input(id=cid, type="text", value=text, debounce=True, placeholder="none")
+    elif spec.kind in ("ints", "rounds", "yaml"):
+        control = dcc.Input(id=cid, type="text", value=as_text(spec.kind, value), debounce=True,
+                            placeholder="none")
     else:
         control = dcc.Input(id=cid, type="text", value=value or "", debounce=True,
                             className="bld-text")
@@ -94,6 +94,21 @@ def field_control(key: str, spec: bm.FieldSpec, value, themes: list[str], names:
             control, html.Span(echo(value, spec.unit), className="bld-echo",
                                id={"type": ECHO, "key": key, "field": spec.name}, title=spec.unit)]),
     ])
+
+
+def as_text(kind: str, value) -> str:
+    """A list as typed in a text box: ``3, 2``; ``energy, it; health``; or YAML (flow style)."""
+    if isinstance(value, str):
+        return value
+    if kind == "ints" and isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if kind == "rounds" and isinstance(value, list):
+        return "; ".join(", ".join(map(str, r)) for r in value if isinstance(r, list))
+    if value is None or value == []:
+        return ""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
 
 
 def card(key: str, kind: str, values: dict, themes: list[str]) -> html.Div:
