@@ -23,7 +23,7 @@ from .pages import builder, compare, scenario, studies, whatif
 PAGES = (compare, whatif, builder, studies, scenario)
 NAV = ((compare, "Compare schemes"), (whatif, "What-if"), (builder, "Build a scheme"), (studies, "Studies"),
        (scenario, "Scenario"))
-QUERY_KEYS = ("study", "scenario")
+QUERY_KEYS = ("study", "scenario", "design")
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
@@ -59,7 +59,8 @@ def page_for(path: str | None):
 
 
 def query(search: str | None) -> dict:
-    """Known query parameters only (``?study=<id>``, ``?scenario=<name>``), first value each."""
+    """Known query parameters only (``?study=<id>``, ``?scenario=<name>``, ``&design=<n>``), first
+    value each."""
     parsed = parse_qs((search or "").lstrip("?"))
     return {k: v[0] for k, v in parsed.items() if k in QUERY_KEYS and v}
 

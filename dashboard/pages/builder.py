@@ -20,6 +20,7 @@ from simpolicy.scenario.errors import InputError
 from .. import builder_model as bm
 from .. import builder_view as bv
 from .. import components as ui
+from .. import search_view as sv
 from .. import summaries as sm
 from ..config import MAX_REPS
 from ..describe import describe_markdown
@@ -50,11 +51,18 @@ def start_options(ctx) -> list[dict]:
     return [{"label": "no scheme: start empty", "value": NONE}, *ctx.catalogue.options()]
 
 
-def layout(ctx, scenario: str | None = None, **_query) -> html.Div:
-    """The page; ``?scenario=<ref>`` starts from that scheme (the Studies page links here)."""
+def layout(ctx, scenario: str | None = None, study: str | None = None, design: str | None = None,
+           **_query) -> html.Div:
+    """The page; ``?scenario=<ref>`` starts from a scheme, ``?study=<id>&design=<n>`` from a
+    design of a search (the Studies page links here)."""
     refs = ctx.catalogue.refs()
+    options = start_options(ctx)
     start = scenario if scenario in refs else NONE
-    pop = start if start != NONE else (DEFAULT_POPULATION if DEFAULT_POPULATION in refs else refs[0])
+    ref = f"{sv.DESIGN_PREFIX}{study}:{design}"
+    if study and design and sv.parse_ref(ref):
+        start = ref
+        options.insert(1, {"label": f"design {design} of the search {study}", "value": start})
+    pop = DEFAULT_POPULATION if DEFAULT_POPULATION in refs else refs[0]
     cfg = ctx.config
     return html.Div(className="page bld-page", children=[
         html.H2(TITLE),
@@ -62,7 +70,7 @@ def layout(ctx, scenario: str | None = None, **_query) -> html.Div:
                "scheme on a country's population. The file below is what is validated, run and "
                "saved; a saved scheme appears in every page's lists.", className="lead"),
         html.Div(className="controls bld-top", children=[
-            _field("Start from", dcc.Dropdown(id=START, options=start_options(ctx), value=start,
+            _field("Start from", dcc.Dropdown(id=START, options=options, value=start,
                                               clearable=False)),
             _field("Population", dcc.Dropdown(id=POPULATION, options=ctx.catalogue.options(), value=pop,
                                               clearable=False)),
@@ -278,16 +286,31 @@ def initial(ctx, start: str | None, population: str | None, first: bool) -> tupl
     items, centre, name = [], None, "my_scheme"
     if start and start != NONE:
         try:
-            sc = ctx.catalogue.load(start)
+            sc, population = load_start(ctx, start)
             items, centre = bm.from_scenario(sc)
-            population, name = start, f"{sc.name}_built"[:60]
+            found = sv.parse_ref(start)
+            name = sanitise(f"{found[0]}_design_{found[1]}" if found and found[1] is not None
+                            else f"{sc.name}_built")
         except InputError:
             start = NONE
     if not population or population not in ctx.catalogue.refs():
         population = DEFAULT_POPULATION
-    draft = {"start": None if start in (None, NONE) else start, "population": population,
+    start = None if start in (None, NONE) else start
+    found = sv.parse_ref(start)
+    words = (f"design {found[1] if found[1] is not None else 'start'} of the search {found[0]}"
+             if found else start)
+    draft = {"start": start, "start_label": words, "population": population,
              "instruments": bm.keyed(items), "centre": centre}
     return draft, population, name
+
+
+def load_start(ctx, ref: str) -> tuple:
+    """(scenario, reference of its population) of a start: a scheme in the lists, or a design
+    of a search (its population: the searched scenario's, when it is in the lists)."""
+    if sv.parse_ref(ref):
+        sc, label, _name = sv.design_scenario(ctx, ref)
+        return sc, label if label in ctx.catalogue.refs() else DEFAULT_POPULATION
+    return ctx.catalogue.load(ref), ref
 
 
 def add(draft: dict, kind: str) -> dict:
@@ -309,8 +332,9 @@ def contenders(ctx, built, start: str | None, population: str | None) -> dict:
     population and horizon; each run carries its no-scheme counterfactual."""
     runs = {f"{built.name}: built": built}
     if start and start != NONE:
-        orig = ctx.catalogue.load(start)
-        if population and population != start:
+        found = sv.parse_ref(start)
+        orig, own = load_start(ctx, sv.design_ref(found[0], None) if found else start)
+        if population and population != own:
             orig = orig.on_population(ctx.catalogue.load(population))
         runs[f"{start}: original"] = orig.model_copy(update={"horizon_years": built.horizon_years})
     return runs

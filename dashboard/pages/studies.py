@@ -25,6 +25,7 @@ from simpolicy.analysis.study_figures import (
 
 from .. import components as ui
 from .. import designs_view as dsv
+from .. import search_view
 from .. import study_view as sv
 from ..data import StudyRefused
 
@@ -76,6 +77,7 @@ def layout(ctx, study: str | None = None, **_query) -> html.Div:
         html.Div(id=REFUSED, children=refused),
         html.Div(id=MESSAGE),
         html.Div(id=INFO, className="info"),
+        html.Div(id=search_view.PANEL),  # a design search's front, with designs to open in the builder
         html.Div(className="controls", children=[
             _field("Outcome", dcc.Dropdown(id=OUTCOME, clearable=False)),
             _field("Against", dcc.Dropdown(id=XAXIS, clearable=False)),
@@ -118,6 +120,7 @@ def _field(text: str, control) -> html.Label:
 
 def register(app: dash.Dash, ctx) -> None:
     """Callbacks: open a study, set the filter range, draw, downloads."""
+    search_view.register(app, ctx, STUDY)
 
     @app.callback(Output(MESSAGE, "children"), Output(INFO, "children"),
                   Output(OUTCOME, "options"), Output(OUTCOME, "value"),

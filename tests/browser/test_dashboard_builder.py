@@ -94,3 +94,52 @@ def test_a_bad_value_shows_the_line_simpolicy_validate_prints(page):
     yaml_text = page.driver.execute_script(
         "return document.getElementById(arguments[0]).textContent;", ids.YAML_TEXT)
     assert yaml_text.splitlines()[number - 1].strip() == "rate: 1.5"  # the line of the file shown
+
+
+@pytest.fixture(scope="module")
+def tiny_search(results_dir):
+    """A finished design search in the server's results folder (about 5 s: test_optimize's spec)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(here))
+    from test_optimize_spec import GOOD
+
+    spec = results_dir.parent / "tiny_search.yaml"
+    spec.write_text(GOOD)
+    out = results_dir / "tiny_search"
+    if not out.exists():
+        exe = Path(sys.executable).with_name("simpolicy")
+        r = subprocess.run([str(exe), "optimize", str(spec), "--workers", "1", "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-1500:]
+    from simpolicy.experiments.optdir import read_designs
+
+    return read_designs(out)
+
+
+@pytest.mark.browser
+def test_a_search_front_opens_a_design_in_the_builder(page, tiny_search):
+    from dashboard import search_view
+
+    page.open("/studies?study=tiny_search")
+    page.wait_text(search_view.PANEL, "Design search: the front")
+    page.wait_traces(search_view.FRONT, ["the scheme as written", "designs tried (few replications)"])
+    rows = tiny_search[tiny_search["reevaluated"] & (tiny_search["origin"] != "start")]
+    design = rows.sort_values("additional_adopters", ascending=False).iloc[0]
+    href = f"#st-search-designs a[href$='design={int(design['design'])}']"
+    link = page.driver.find_element("css selector", href)
+    link.click()
+    testing.wait_for(lambda: "/build" in page.driver.current_url, 20, message="the builder")
+    page.settle()
+    name = f"tiny_search_design_{int(design['design'])}"
+    page.wait_text(ids.CHECK, f"{name}.yaml is valid")
+    rate = design["scheme.instruments.value_chain.rate"]
+    budget = design["scheme.instruments.value_chain.annual_budget_eur"]
+    text = page.text(ids.PLAIN)
+    assert f"design {int(design['design'])} of the search tiny_search" in text
+    assert f"Pays {100 * rate:.0f} %" in text and f"EUR {budget / 1e6:.1f} m a year" in text
+    box = _field(page, "i0", "rate")
+    assert abs(float(box.get_attribute("value")) - rate) < 1e-9
