@@ -353,9 +353,17 @@ def test_files_outside_are_never_served(site):
 @pytest.mark.timeout(60)
 def test_unknown_paths_are_not_found_rather_than_a_server_error(site):
     """A scanner's probe is a 404, not a 500 with a traceback in the log."""
-    errors = [p for p in OUTSIDE_PATHS + ["/_dash-component-suites/dash/nonexistent.js"]
-              if site["dash"].request(p)[0] == 500]
+    log_start = site["server"].log.stat().st_size  # other tests share the server and its log
+    unknown = ["/_dash-component-suites/dash/nonexistent.js", "/_dash-component-suites/nope/x.js",
+               "/_dash-component-suites/dash/deps/../../../../etc/passwd"]
+    answers = {p: site["dash"].request(p)[0] for p in OUTSIDE_PATHS + unknown}
+    errors = [p for p, status in answers.items() if status == 500]
     assert not errors, f"HTTP 500 for {errors}"
+    assert all(answers[p] == 404 for p in unknown), answers
+    with open(site["server"].log, "rb") as f:
+        f.seek(log_start)
+        log = f.read().decode(errors="replace")
+    assert "Traceback" not in log and "DependencyException" not in log, log[-3000:]
 
 
 def test_sentinel_directory_is_the_only_place_tags_could_write():
