@@ -30,7 +30,7 @@ KEY_FIGURES = (
     ("additional_adopters", "Additional adopters", "buyers that adopted because of the scheme"),
     ("deadweight_share", "Deadweight", "funded projects that would have happened anyway"),
     ("public_eur_per_additional_adopter", "Public money per additional adopter",
-     "public money / additional adopters, where the effect is clearly above zero"),
+     "total public money / total additional adopters, where the effect is clearly above zero"),
 )
 DIFFERENCE_OUTCOMES = ("adopters", "followers", "solutions_scaled", "projects_funded",
                        "projects_completed", "programme_spend_eur")
@@ -106,13 +106,24 @@ def outcome_table_csv(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def key_figures(summary: pd.DataFrame, schemes: list[str]) -> list[dict]:
-    """Per scheme the key figures: value text, interval text and what it means."""
+def key_figures(summary: pd.DataFrame, schemes: list[str], decision: pd.DataFrame | None = None
+                ) -> list[dict]:
+    """Per scheme the key figures: value text, interval text and what it means.
+
+    ``decision`` (the decision table's rows) gives public money per additional adopter as
+    the table above the cards has it, total money over total effect with its 90 % CI of
+    the mean: a mean of per-run ratios gave a second, different number for the same thing.
+    """
     look = _lookup(summary) if not summary.empty else {}
+    rows = ({str(r["design"]): r for _, r in decision.iterrows()}
+            if decision is not None and not decision.empty else {})
     out = []
     for s in schemes:
         items = []
         for name, title, meaning in KEY_FIGURES:
+            if name == "public_eur_per_additional_adopter" and s in rows:
+                items.append({"title": title, **_cost_item(rows[s]), "meaning": meaning})
+                continue
             iv = look.get((s, "outcomes", name))
             u = unit(name)
             value = fmt(iv["mean"], u) if iv else "–"
@@ -124,6 +135,16 @@ def key_figures(summary: pd.DataFrame, schemes: list[str]) -> list[dict]:
             items.append({"title": title, "value": value, "range": rng, "meaning": meaning})
         out.append({"scheme": s, "items": items})
     return out
+
+
+def _cost_item(row: pd.Series) -> dict:
+    """Value and interval text of the decision table's public money per additional adopter."""
+    cost = float(row["cost_per_adopter"])
+    if not math.isfinite(cost):
+        return {"value": "–", "range": "not shown: additional adopters not clearly above zero"}
+    lo, hi, n = float(row["cost_ci_low"]), float(row["cost_ci_high"]), int(row["cost_runs"])
+    rng = (f"90 % CI of the mean: {fmt(lo, 'EUR')} – {fmt(hi, 'EUR')}, " if math.isfinite(lo) else "")
+    return {"value": fmt(cost, "EUR"), "range": rng + f"{n} run{'s' if n != 1 else ''}"}
 
 
 def _clear(look: dict, scheme: str) -> bool:

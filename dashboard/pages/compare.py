@@ -274,6 +274,7 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     table = ui.table(sm.outcome_table(summary, labels, instruments=snap.meta.get("instruments")),
                      numeric=())
     intervals = outcome_intervals(summary, outcome or "adopters", colours)
-    cards = ui.key_figure_cards(sm.key_figures(summary, labels), colours)
+    dec = decision_table(snap.runs, "additional_adopters", snap.meta.get("horizon_months"))
+    cards = ui.key_figure_cards(sm.key_figures(summary, labels, dec.table), colours)
     note = ui.drawn_note(snap.done, snap.total, snap.finished)
     return cards, curves, diff, table, intervals, sm.outcome_options(snap.runs), note

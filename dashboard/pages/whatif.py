@@ -125,9 +125,9 @@ def knob_panel(sc) -> list:
                              values[edits.instrument_path(inst.id, k.field)], themes)
                 for k in edits.INSTRUMENT_KNOBS]
         first = not groups
+        head, more = knob_heading(inst)
         groups.append(html.Details(open=first, className="knob-group", children=[
-            html.Summary(f"{inst.id} ({inst.type.replace('_', ' ')})"),
-            html.P(inst.description, className="note") if inst.description else None, *rows]))
+            html.Summary(head), html.P(more, className="note") if more else None, *rows]))
     if sc.scheme.competence_centre is not None:
         rows = [knob_control(KNOB, f"scheme.competence_centre.{k.field}", k,
                              values[f"scheme.competence_centre.{k.field}"], themes)
@@ -279,8 +279,47 @@ def draw(snap, series: str) -> tuple:
     if summary.empty:
         msg = "Waiting for the first runs…" if not snap.finished else "No run finished."
         return ui.empty_figure(msg), html.P(msg), ui.empty_figure(msg), ui.drawn_note(0, snap.total, False)
-    curves = ui.for_page(timeseries_bands(snap.timeseries, series, colours, counterfactual=True))
+    curves = one_no_scheme_line(ui.for_page(timeseries_bands(snap.timeseries, series, colours,
+                                                             counterfactual=True)))
     outs = sm.difference_outcomes(summary)
     diff = difference_chart(summary, outs, colours) if outs else ui.empty_figure()
     note = ui.drawn_note(snap.done, snap.total, snap.finished)
     return curves, ui.table(change_table(snap.runs, unchanged, whatif)), diff, note
+
+
+def knob_heading(inst) -> tuple[str, str | None]:
+    """A knob group's heading by what the instrument does, not the id a modeller gave it
+    ('Risk-relieving co-financing for the first buyer… (co-financing grant)'), and the full
+    description under it when the heading had to shorten it."""
+    kind = inst.type.replace("_", " ")
+    text = (inst.description or "").strip().rstrip(".")
+    if not text:
+        return f"{inst.id.replace('_', ' ').capitalize()} ({kind})", None
+    if len(text) <= 80:
+        return f"{text} ({kind})", None
+    return f"{text[:77].rsplit(' ', 1)[0]}… ({kind})", inst.description
+
+
+def one_no_scheme_line(fig):
+    """One dashed no-scheme line where both schemes' no-scheme runs are the same.
+
+    The unchanged and the edited scheme run on one population with the same seeds, so
+    unless the edit changes behaviour their counterfactuals are identical: two dashed lines
+    were drawn exactly on top of each other, one hiding the other. A line equal to one
+    already drawn is dropped and the kept one says it stands for both.
+    """
+    kept, drop = [], set()
+    for i, t in enumerate(fig.data):
+        if not (t.name or "").endswith(", no scheme"):
+            continue
+        same = next((k for k in kept if list(fig.data[k].y) == list(t.y)
+                     and list(fig.data[k].x) == list(t.x)), None)
+        if same is None:
+            kept.append(i)
+        else:
+            drop.add(i)
+            fig.data[same].update(name="no scheme (the same for both)", legendgroup="no scheme",
+                                  line={"color": "#555555"})
+    if drop:
+        fig.data = [t for i, t in enumerate(fig.data) if i not in drop]
+    return fig
