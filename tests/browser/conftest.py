@@ -32,6 +32,18 @@ parameters:
   behaviour.risk_aversion: {low: 0.5, high: 3}
 """
 
+GRID = """name: tiny_grid
+scenarios: [denmark_copi_proposal]
+design: grid
+replications: 2
+base_seed: 1
+fixed:
+  horizon_years: 2
+parameters:
+  scheme.instruments.value_chain.rate: {levels: [0.3, 0.7]}
+  scheme.instruments.value_chain.annual_budget_eur: {levels: [600000, 2400000]}
+"""
+
 
 def _browser_available() -> str | None:
     try:
@@ -61,15 +73,18 @@ def browser_ok() -> None:
 
 @pytest.fixture(scope="session")
 def results_dir(browser_ok, tmp_path_factory) -> Path:
-    """A results folder with a tiny sweep (with sensitivity indices) and a tiny comparison."""
+    """A results folder with a tiny sweep (with sensitivity indices), a tiny comparison and,
+    one folder down as the demo writes them, a 2 x 2 grid study."""
     root = tmp_path_factory.mktemp("results")
-    spec = root.parent / "tiny_study.yaml"
-    spec.write_text(SWEEP)
     exe = Path(sys.executable).with_name("simpolicy")
-    r = subprocess.run([str(exe), "sweep", str(spec), "--workers", "1", "--out", str(root / "tiny_study")],
-                       capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise RuntimeError(f"the tiny sweep failed: {r.stderr[-1500:]}")
+    for name, text, out in (("tiny_study", SWEEP, root / "tiny_study"),
+                            ("tiny_grid", GRID, root / "nested" / "tiny_grid")):
+        spec = root.parent / f"{name}.yaml"
+        spec.write_text(text)
+        r = subprocess.run([str(exe), "sweep", str(spec), "--workers", "1", "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise RuntimeError(f"the sweep {name} failed: {r.stderr[-1500:]}")
     from simpolicy import load_scenario
     from simpolicy.experiments.compare import compare_scenarios
 

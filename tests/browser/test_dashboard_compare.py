@@ -26,6 +26,13 @@ def test_three_schemes_draw_their_curves(page):
     cards = page.driver.find_elements("css selector", f"#{ids.KEYS} .kf-card")
     assert len(cards) == 3
     assert "Deadweight" in cards[0].text and "Public money per additional adopter" in cards[0].text
+    # the card quotes the decision table's money per additional adopter (total over total)
+    decision = page.text(ids.DECISION)
+    for card in cards:
+        kf = [k for k in card.find_elements("css selector", ".kf")
+              if "Public money per additional adopter" in k.text][0]
+        value = kf.find_element("css selector", ".kf-value").text
+        assert value == "–" or value in decision, (value, decision)
     assert page.traces(ids.DIFF), "the difference chart is empty"
     rows = page.driver.find_elements("css selector", f"#{ids.TABLE} tbody tr")
     assert len(rows) >= 25, "every outcome should have a row"

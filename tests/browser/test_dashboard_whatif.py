@@ -29,7 +29,9 @@ def _open_group(page, name):
 @pytest.mark.browser
 def test_an_edit_is_run_and_redrawn_against_the_unchanged_scheme(page, downloads):
     page.open("/what-if")
-    _open_group(page, "value_chain")
+    _open_group(page, "Risk-relieving co-financing")  # headed by what it does, not its id
+    heads = [e.text for e in page.driver.find_elements("css selector", f"#{ids.KNOBS} summary")]
+    assert not any("_" in h for h in heads), heads
     box = _knob(page, BUDGET)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("3000000", Keys.TAB)
@@ -37,7 +39,10 @@ def test_an_edit_is_run_and_redrawn_against_the_unchanged_scheme(page, downloads
     page.click(ids.RUN)
     page.wait_text(ids.PROGRESS, "done", timeout=90)
     page.wait_text(ids.CURVES_NOTE, "drawn from 4 of 4 runs", timeout=30)
-    page.wait_traces(ids.CURVES, ["denmark_copi_proposal: unchanged", "denmark_copi_proposal: what-if"])
+    names = page.wait_traces(ids.CURVES, ["denmark_copi_proposal: unchanged",
+                                          "denmark_copi_proposal: what-if"])
+    # both schemes share one population and seeds: one dashed no-scheme line, not two on top
+    assert [n for n in names if "no scheme" in n] == ["no scheme (the same for both)"], names
     # the edit in plain words, never a raw path or 3000000.0
     assert "Value chain: annual budget EUR 1.2 m -> EUR 3.0 m" in page.text(ids.CHANGES)
     assert "annual_budget_eur" not in page.text(ids.CHANGES)
