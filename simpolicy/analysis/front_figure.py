@@ -65,9 +65,43 @@ def front_figure(designs: pd.DataFrame, effect: str, cost: str, cost_scale: floa
             text=[f"design {d}" if o != "start" else "as written"
                   for d, o in zip(part["design"], part["origin"], strict=True)],
             hovertemplate="%{text}<br>cost %{x:,.0f}<br>effect %{y:,.1f}<extra></extra>"))
+    against = cost_title or measure_label(cost)
     fig.update_layout(
-        title=f"{measure_label(effect)} against {cost_title or measure_label(cost).lower()}",
+        title=f"{measure_label(effect)} against {against[:1].lower() + against[1:]}",
         xaxis_title=cost_title or measure_label(cost), yaxis_title=measure_label(effect),
+        height=480, margin={"l": 70, "r": 20, "t": 60, "b": 60}, template="plotly_white",
+        legend={"orientation": "h", "y": -0.18})
+    return fig
+
+
+def difference_figure(designs: pd.DataFrame, effect: str, cost: str, cost_scale: float = 1.0,
+                      cost_title: str | None = None) -> go.Figure:
+    """Each re-evaluated design's difference to the scheme as written, seed by seed, with the
+    90 % CIs of the paired differences: the top-left quadrant is more effect for less cost."""
+    re = designs[designs["reevaluated"] & (designs["origin"] != "start")]
+    fig = go.Figure()
+    fig.add_hline(y=0, line={"color": "#999", "width": 1})
+    fig.add_vline(x=0, line={"color": "#999", "width": 1})
+    for name, part, colour in (("not on the front", re[~re["pareto"]], OTHER),
+                               ("front", re[re["pareto"]], FRONT)):
+        if part.empty:
+            continue
+        x, y = part[f"{cost}_vs_start"] / cost_scale, part[f"{effect}_vs_start"]
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="markers+text", name=name, marker={"color": colour, "size": 9},
+            text=[str(int(d)) for d in part["design"]], textposition="top right", textfont={"size": 10},
+            error_x={"type": "data", "symmetric": False, "thickness": 1.5, "width": 3, "color": colour,
+                     "array": part[f"{cost}_vs_start_ci_high"] / cost_scale - x,
+                     "arrayminus": x - part[f"{cost}_vs_start_ci_low"] / cost_scale},
+            error_y={"type": "data", "symmetric": False, "thickness": 1.5, "width": 3, "color": colour,
+                     "array": part[f"{effect}_vs_start_ci_high"] - y,
+                     "arrayminus": y - part[f"{effect}_vs_start_ci_low"]}))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="the scheme as written",
+                             marker={"color": START, "size": 16, "symbol": "star"}))
+    xt = cost_title or measure_label(cost)
+    fig.update_layout(
+        title="Against the scheme as written (paired differences; upper left: more for less)",
+        xaxis_title=f"{xt}: difference", yaxis_title=f"{measure_label(effect)}: difference",
         height=480, margin={"l": 70, "r": 20, "t": 60, "b": 60}, template="plotly_white",
         legend={"orientation": "h", "y": -0.18})
     return fig
