@@ -6,12 +6,16 @@ a yearly total* (so every design spends the same kind of money, split differentl
 the outcomes to maximise or minimise and a constraint such as public money per year. The
 spec is checked like a sweep spec, before any run: schema, design rules, and that every
 path and range end is accepted by the scenario, each problem as ``FILE:LINE: field: message``.
+``Space`` turns a spec into optuna's search variables and a design's variables back into
+the ``--set`` values a run takes (the spec's one other concept, kept beside it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -157,6 +161,99 @@ class OptimizeSpec(Strict):
         return SweepSpec(name=self.name, scenarios=list(self.scenarios), on_population=self.on_population,
                          design="lhs", samples=1, replications=1, base_seed=self.base_seed,
                          fixed=dict(self.fixed), parameters=params)
+
+
+@dataclass
+class Space:
+    """The search variables (optuna distributions) and the ``--set`` values they make."""
+
+    spec: OptimizeSpec
+
+    def distributions(self) -> dict:
+        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+        out = {}
+        for path, p in self.spec.parameters.items():
+            if p.levels is not None:
+                out[path] = CategoricalDistribution(list(p.levels))
+            elif p.integer:
+                out[path] = IntDistribution(int(p.low), int(p.high), log=p.scale == "log")
+            else:
+                out[path] = FloatDistribution(p.low, p.high, log=p.scale == "log")
+        b = self.spec.budget
+        if b is not None:
+            t = b.total_eur
+            if t.levels is None:
+                out[TOTAL] = FloatDistribution(t.low, t.high, log=t.scale == "log")
+            for path in b.shares:
+                out[SHARE + path] = FloatDistribution(0.0, 1.0)
+        return out
+
+    @property
+    def columns(self) -> list[str]:
+        """The ``--set`` paths a design sets: parameters, then the budgets of the split."""
+        return [*self.spec.parameters, *(self.spec.budget.shares if self.spec.budget else [])]
+
+    def sets(self, params: dict) -> tuple:
+        """A design's overrides; budgets are the total split by the normalised weights (whole EUR)."""
+        out = [(path, params[path]) for path in self.spec.parameters]
+        b = self.spec.budget
+        if b is not None:
+            total = float(params[TOTAL]) if TOTAL in params else float(b.total_eur.levels[0])
+            w = [float(params[SHARE + p]) for p in b.shares]
+            s = sum(w)
+            w = [x / s for x in w] if s > 0 else [1 / len(w)] * len(w)
+            out += [(p, float(round(total * x))) for p, x in zip(b.shares, w, strict=True)]
+        return tuple(out)
+
+    def start_params(self, scenario: Scenario) -> dict | None:
+        """The search variables of the scheme as written, or None when the space cannot hold it."""
+        out: dict = {}
+        for path, p in self.spec.parameters.items():
+            v = value_at(scenario, path)
+            inside = (v in p.levels) if p.levels is not None else (
+                isinstance(v, int | float) and not isinstance(v, bool) and p.low <= v <= p.high)
+            if not inside:
+                return None
+            out[path] = v
+        b = self.spec.budget
+        if b is not None:
+            amounts = [value_at(scenario, p) for p in b.shares]
+            if any(not isinstance(a, int | float) or a < 0 for a in amounts):
+                return None
+            total = float(sum(amounts))
+            t = b.total_eur
+            fixed = t.levels[0] if t.levels is not None else None
+            if total <= 0 or (fixed is not None and not math.isclose(total, fixed)) or (
+                    fixed is None and not t.low <= total <= t.high):
+                return None
+            if fixed is None:
+                out[TOTAL] = total
+            out.update({SHARE + p: a / total for p, a in zip(b.shares, amounts, strict=True)})
+        return out
+
+    def describe(self, values: dict) -> dict:
+        """The budget split of a design as a total and shares (for the designs table)."""
+        b = self.spec.budget
+        if b is None:
+            return {}
+        amounts = [float(values.get(p, math.nan)) for p in b.shares]
+        total = sum(amounts)
+        return {TOTAL: total, **{SHARE + p: (a / total if total > 0 else math.nan)
+                                 for p, a in zip(b.shares, amounts, strict=True)}}
+
+
+def value_at(scenario: Scenario, path: str):
+    """The value a ``--set`` path has in a scenario (instruments by id), or None."""
+    node = scenario.model_dump(mode="json")
+    for part in path.split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list):
+            node = next((x for x in node if isinstance(x, dict) and x.get("id") == part), None)
+        else:
+            return None
+    return node
 
 
 def load_optimize_spec(path: str | Path) -> tuple[OptimizeSpec, str, Scenario]:
