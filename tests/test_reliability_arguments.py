@@ -212,3 +212,23 @@ def test_dashboard_on_all_interfaces_warns_and_serves_the_lan_name(tmp_path):
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=20)
+
+
+@pytest.mark.timeout(300)
+def test_demo_says_why_runs_failed(tmp_path, monkeypatch, capsys):
+    """Before: "N run(s) failed; their errors are in the results folders"."""
+    import simpolicy.experiments.replicate as rep
+
+    real = rep.simulate
+
+    def flaky(scenario, seed=0):
+        if scenario.name == "lithuania":
+            raise ZeroDivisionError("float division by zero")
+        return real(scenario, seed)
+
+    monkeypatch.setattr(rep, "simulate", flaky)  # one worker runs in this process
+    capsys.readouterr()
+    assert main(["demo", "--reps", "2", "--set", "horizon_years=0.1", "--workers", "1",
+                 "--out", str(tmp_path / "demo")]) == 1
+    err = capsys.readouterr().err
+    assert "ZeroDivisionError: float division by zero (lithuania" in err, err[-2000:]

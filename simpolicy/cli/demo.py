@@ -44,6 +44,7 @@ def _say(msg: str) -> None:
 
 def cmd_demo(args) -> int:
     from simpolicy.analysis.reading import one_line
+    from simpolicy.cli.failures import print_failures
     from simpolicy.experiments.compare import compare_scenarios
     from simpolicy.experiments.executors import default_workers
     from simpolicy.report import build_report
@@ -76,6 +77,7 @@ def cmd_demo(args) -> int:
         folder = cmp.save(out / ("home" if pop is None else pop), force=True)  # the demo's own
         folders.append(folder)
         failed += cmp.failed
+        print_failures(cmp.runs)  # why, as run and compare say it (before: "see the folders")
         answers.append(one_line(cmp.decision("additional_adopters"), pop))
         _say(f"      {len(cmp.runs)} runs in {time.perf_counter() - t:.0f} s -> {folder}")
     _say("[3/3] report ...")
@@ -94,6 +96,7 @@ Demo done in {elapsed:.0f} s ({workers} worker(s), {args.reps} replications per 
 """.rstrip())
     print(f"\nThe answer on equal terms: {answers[-1]}")
     if failed:
-        _say(f"simpolicy demo: {failed} run(s) failed; their errors are in the results folders")
+        _say(f"simpolicy demo: {failed} run(s) failed (reasons above; each run's error is in the "
+             "results folders)")
         return 1
     return 0
