@@ -23,6 +23,7 @@ from .. import components as ui
 from .. import search_view as sv
 from .. import summaries as sm
 from ..config import MAX_REPS
+from ..data import label_of
 from ..describe import describe_markdown
 from ..polling import register_poll
 from ..schemes_store import sanitise
@@ -334,9 +335,10 @@ def contenders(ctx, built, start: str | None, population: str | None) -> dict:
     if start and start != NONE:
         found = sv.parse_ref(start)
         orig, own = load_start(ctx, sv.design_ref(found[0], None) if found else start)
+        label = f"{orig.name}: as written" if found else f"{label_of(start)}: original"
         if population and population != own:
             orig = orig.on_population(ctx.catalogue.load(population))
-        runs[f"{start}: original"] = orig.model_copy(update={"horizon_years": built.horizon_years})
+        runs[label] = orig.model_copy(update={"horizon_years": built.horizon_years})
     return runs
 
 
