@@ -172,10 +172,16 @@ def test_the_what_if_draws_a_shared_no_scheme_line_once():
 
 
 def test_what_if_knob_groups_are_headed_by_what_the_instrument_does():
-    from dashboard.pages.whatif import knob_heading
+    from dash import html
+
+    from dashboard.pages.whatif import knob_heading, knob_panel
     from simpolicy import load_scenario
 
-    for inst in load_scenario("denmark_copi_proposal").scheme.instruments:
-        head, more = knob_heading(inst)
-        assert inst.id not in head and "_" not in head, head
-        assert len(head) <= 110 and (more is None or more == inst.description)
+    for name in ("denmark_copi_proposal", "flanders", "uk_sbri"):
+        sc = load_scenario(name)
+        heads = [g.children[0].children for g in knob_panel(sc) if isinstance(g, html.Details)]
+        assert len(heads) >= len(sc.scheme.instruments) + 2, heads
+        for inst in sc.scheme.instruments:
+            assert not any(inst.id in h for h in heads), (inst.id, heads)
+            head, more = knob_heading(inst)
+            assert "_" not in head and len(head) <= 110 and (more is None or more == inst.description)
