@@ -143,6 +143,8 @@ def test_a_search_front_opens_a_design_in_the_builder(page, tiny_search):
     budget = design["scheme.instruments.value_chain.annual_budget_eur"]
     text = page.text(ids.PLAIN)
     assert f"design {int(design['design'])} of the search tiny_search" in text
-    assert f"Pays {100 * rate:.0f} %" in text and f"EUR {budget / 1e6:.1f} m a year" in text
+    from dashboard.components import fmt
+
+    assert f"Pays {100 * rate:.0f} %" in text and f"{fmt(budget, 'EUR')} a year" in text
     box = _field(page, "i0", "rate")
     assert abs(float(box.get_attribute("value")) - rate) < 1e-9
