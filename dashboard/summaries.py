@@ -35,6 +35,9 @@ KEY_FIGURES = (
 DIFFERENCE_OUTCOMES = ("adopters", "followers", "solutions_scaled", "projects_funded",
                        "projects_completed", "programme_spend_eur")
 COUNT_UNITS = ("buyers", "projects", "adoptions", "solutions")
+# Quoted by the decision table as total money over total effect; the outcome table's mean of
+# per-run ratios showed a second number for the same thing (EUR 41 k beside EUR 40 k).
+IN_DECISION_TABLE = ("public_eur_per_additional_adopter", "public_eur_per_adoption")
 
 
 def summarise(runs: pd.DataFrame, outcomes=None) -> pd.DataFrame:
@@ -83,7 +86,7 @@ def outcome_table(summary: pd.DataFrame, schemes: list[str], outcomes: list[str]
     if summary.empty:
         return pd.DataFrame()
     look = _lookup(summary)
-    names = outcomes or [o for o in dict.fromkeys(summary["outcome"])]
+    names = outcomes or [o for o in dict.fromkeys(summary["outcome"]) if o not in IN_DECISION_TABLE]
     rows = []
     for o in names:
         u = unit(o)

@@ -185,3 +185,25 @@ def test_what_if_knob_groups_are_headed_by_what_the_instrument_does():
             assert not any(inst.id in h for h in heads), (inst.id, heads)
             head, more = knob_heading(inst)
             assert "_" not in head and len(head) <= 110 and (more is None or more == inst.description)
+
+
+def test_money_per_additional_adopter_appears_once_and_every_outcome_has_a_name():
+    from dashboard.summaries import outcome_table, summarise
+    from dashboard.whatif_view import change_table
+    from simpolicy.analysis.labels import OUTCOME_INFO, unit
+    from simpolicy.outcomes import EXTRA, OUTCOMES
+
+    # every outcome the model reports has a reader's name and a unit (no "buyers own money eur")
+    unnamed = [o for o in (*OUTCOMES, *EXTRA) if o not in OUTCOME_INFO or not unit(o)]
+    assert not unnamed, unnamed
+    # the per-run mean of ratios is not shown beside the decision table's total over total
+    effect = np.array([8.0, 10.0, 12.0])
+    runs = pd.concat([pd.DataFrame({
+        "scenario": s, "seed": range(3), "status": "ok", "adopters": 50 + effect + k,
+        "cf_adopters": 50.0, "additional_adopters": effect + k, "public_money_eur": 1e6 + k,
+        "cf_public_money_eur": 0.0, "public_eur_per_additional_adopter": (1e6 + k) / (effect + k)})
+        for k, s in enumerate(("a", "b"))])
+    rows = " ".join(outcome_table(summarise(runs), ["a", "b"])["outcome"])
+    assert "Public money per additional adopter" not in rows and "Additional adopters" in rows
+    rows = " ".join(change_table(runs, "a", "b")["outcome"])
+    assert "Public money per additional adopter" not in rows and "Public money" in rows

@@ -118,7 +118,8 @@ def layout(ctx, **_query) -> html.Div:
                 html.Button("CSV", id=TABLE_CSV, className="btn btn-small"),
             ]),
             html.P("Mean [range of 90 % of runs]; 'vs no scheme' is the difference to the "
-                   "counterfactual.", className="note"),
+                   "counterfactual. Public money per additional adopter is in the decision table "
+                   "(total money over total additional adopters).", className="note"),
             html.Div(id=TABLE, className="table-wrap"),
             dcc.Download(id=TABLE_DL),
         ]),
@@ -274,6 +275,7 @@ def draw(snap, series: str, per100: bool, outcome: str) -> tuple:
     table = ui.table(sm.outcome_table(summary, labels, instruments=snap.meta.get("instruments")),
                      numeric=())
     intervals = outcome_intervals(summary, outcome or "adopters", colours)
+    intervals.update_layout(height=480)  # at the default height its y title was cut at the top
     dec = decision_table(snap.runs, "additional_adopters", snap.meta.get("horizon_months"))
     cards = ui.key_figure_cards(sm.key_figures(summary, labels, dec.table), colours)
     note = ui.drawn_note(snap.done, snap.total, snap.finished)

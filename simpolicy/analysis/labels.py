@@ -54,6 +54,11 @@ OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "joint_processes": ("Joint procurement processes", "processes"),
     "budget_granted_eur": ("Programme money granted", "EUR"),
     "budget_ceiling_eur": ("Programme budget ceiling", "EUR"),
+    # outcomes added after the tables were labelled: unnamed, they showed as
+    # "buyers own money eur" with money as 239,177,661 (issue 18 walk-through)
+    "buyers_own_money_eur": ("Buyers' own money paid (projects and purchases)", "EUR"),
+    "contracts_per_pcp": ("Development contracts per pre-commercial procurement", "contracts"),
+    "adoptions_per_scheme_solution": ("Buyers per solution the scheme developed", "buyers"),
 }
 
 # What the monthly series show, and the question each answers (the report's curves).
