@@ -89,15 +89,18 @@ def test_might_fund_is_never_false_when_there_is_an_offer():
 def test_scaling_grant_for_one_purchase_and_for_many_agree():
     """``diffusion_grant`` (one purchase) and ``diffusion_grants`` (the month's solutions) are twins."""
     model = PolicyModel(short("denmark_copi_proposal", 1), 0)
+    model.new_year()  # the first month's start: who knows the scaling grant is read
     prog, rng = model.programme, np.random.default_rng(0)
     assert prog.scales
     themes = rng.integers(0, len(model.theme_names), 200)
     prices = rng.lognormal(12, 1.5, 200)
-    many = prog.diffusion_grants(themes, prices, 0)
-    one = [prog.diffusion_grant(int(t), float(p), 0)[1] for t, p in zip(themes, prices, strict=True)]
+    rows = rng.integers(0, model.buyers.n, 200)
+    many = prog.diffusion_grants(themes, prices, 0, rows)
+    one = [prog.diffusion_grant(int(t), float(p), 0, int(r))[1]
+           for t, p, r in zip(themes, prices, rows, strict=True)]
     np.testing.assert_array_equal(many, one)
     assert (many > 0).any() and (many == 0).any()
-    assert (prog.largest_scaling_grants(themes, prices, 0) >= many).all()
+    assert (prog.largest_scaling_grants(themes, prices, 0, rows) >= many).all()
 
 
 @pytest.mark.parametrize(("name", "seed"), CASES[:2])
