@@ -120,6 +120,30 @@ def assumed_list(sc: Scenario) -> list[str]:
     return out
 
 
+def assumed_lines(assumed: list[str], sc: Scenario) -> list[str]:
+    """The assumed values as one line per instrument or group, in words, not field paths.
+
+    The list read "value_chain.annual_budget_eur, value_chain.rate, ..." over ten lines: a
+    reader needs to know which rules of which instrument were assumed, not the YAML paths.
+    """
+    names = {i.id: (i.description or i.id.replace("_", " ")).split(":")[0].split(",")[0].strip()
+             for i in sc.scheme.instruments}
+    groups: dict[str, list[str]] = {}
+    for path in assumed:
+        head, _, rest = path.partition(".")
+        if head in names:
+            owner = names[head]
+        elif head == "competence_centre":
+            owner = "Competence centre"
+        else:  # buyers.<type>[.field] (a type alone: its count) and suppliers.<type>
+            kind, _, rest = rest.partition(".")
+            owner = f"{'Buyers' if head == 'buyers' else 'Suppliers'}, {kind.replace('_', ' ')}"
+            rest = rest or "count"
+        words = rest.replace("_eur", "").replace("_", " ")
+        groups.setdefault(owner, []).append(words)
+    return [f"- **{owner}**: {', '.join(dict.fromkeys(fields))}" for owner, fields in groups.items()]
+
+
 def describe_markdown(sc: Scenario) -> str:
     """The whole scenario as Markdown: summary, scheme, centre, population, assumptions."""
     scheme = sc.scheme
@@ -145,7 +169,7 @@ def describe_markdown(sc: Scenario) -> str:
                                      if cc.legal_advice_hours else "") + ".")
     assumed = assumed_list(sc)
     tail = ["", "### Assumed values", "",
-            ("These values are our assumptions, not taken from a source: " + ", ".join(assumed) + ".")
-            if assumed else "The file marks no value as assumed."]
+            ("These values are our assumptions, not taken from a source:" if assumed
+             else "The file marks no value as assumed."), "", *assumed_lines(assumed, sc)]
     parts = head + body + ["", population_markdown(sc)] + tail + ["", behaviour_markdown(sc.behaviour)]
     return "\n".join(parts)

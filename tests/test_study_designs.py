@@ -207,3 +207,14 @@ def test_money_per_additional_adopter_appears_once_and_every_outcome_has_a_name(
     assert "Public money per additional adopter" not in rows and "Additional adopters" in rows
     rows = " ".join(change_table(runs, "a", "b")["outcome"])
     assert "Public money per additional adopter" not in rows and "Public money" in rows
+
+
+def test_the_scenario_page_names_assumed_values_in_words_not_field_paths():
+    from dashboard.describe import describe_markdown
+    from simpolicy import load_scenario
+
+    for name in ("denmark_copi_proposal", "flanders"):
+        text = describe_markdown(load_scenario(name))
+        assumed = text[text.index("### Assumed values"):text.index("### Behavioural")]
+        assert not re.search(r"\w\.\w|_", assumed), assumed[:400]
+        assert "annual budget" in assumed and "Buyers, " in assumed
