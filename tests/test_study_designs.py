@@ -218,3 +218,14 @@ def test_the_scenario_page_names_assumed_values_in_words_not_field_paths():
         assumed = text[text.index("### Assumed values"):text.index("### Behavioural")]
         assert not re.search(r"\w\.\w|_", assumed), assumed[:400]
         assert "annual budget" in assumed and "Buyers, " in assumed
+
+
+def test_parallel_coordinates_write_money_as_money():
+    from simpolicy.analysis.study_figures import parallel_coordinates
+
+    runs = pd.DataFrame({"programme_spend_eur": [1.5e6, 9e7, 2.27e8], "adopters": [400.0, 500, 700],
+                         "scheme.instruments.value_chain.annual_budget_eur": [6e5, 1.2e6, 2.4e6]})
+    fig = parallel_coordinates(runs, ["programme_spend_eur",
+                                      "scheme.instruments.value_chain.annual_budget_eur"], "adopters")
+    money = [d for d in fig.data[0].dimensions if d.ticktext]
+    assert len(money) == 2 and all(t.startswith("EUR ") for d in money for t in d.ticktext), money

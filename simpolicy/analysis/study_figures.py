@@ -98,7 +98,14 @@ def parallel_coordinates(runs: pd.DataFrame, dims: list[str], colour: str,
         lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        dimensions.append(dict(label=_short(short_label(c)), values=v, range=[lo, hi]))
+        dim = dict(label=_short(short_label(c)), values=v, range=[lo, hi])
+        if c.endswith("_eur") or unit(c) == "EUR":  # 'EUR 2.0 m', not plotly's '227.41M'
+            from simpolicy.analysis.money_axes import linear_ticks
+
+            vals, texts = linear_ticks(lo, hi)
+            inside = [(t, x) for t, x in zip(vals, texts, strict=True) if lo <= t <= hi]
+            dim.update(tickvals=[t for t, _ in inside], ticktext=[x for _, x in inside])
+        dimensions.append(dim)
     line = dict(color=df[colour] if colour in df else None, colorscale="Viridis", showscale=True,
                 colorbar=dict(title=dict(text=_short(short_label(colour)), side="right")))
     fig = go.Figure(go.Parcoords(dimensions=dimensions, line=line,
