@@ -90,8 +90,8 @@ Demo done in {elapsed:.0f} s ({workers} worker(s), {args.reps} replications per 
   report:    {rep.html} ({size:.1f} MB, {len(rep.figures)} figures; opens offline)
              open it with: xdg-open {rep.html}   (or drag it into any browser)
   tables:    {len(rep.csvs)} CSV files next to the report ({out}/report-*.csv)
-  dashboard: make dashboard   (or .venv/bin/simpolicy dashboard --results {out}/home)
-             then open http://127.0.0.1:8050
+  dashboard: make dashboard   (or .venv/bin/simpolicy dashboard --results {out})
+             then open http://127.0.0.1:8050/studies (both parts are listed there)
   rerun one part yourself: .venv/bin/simpolicy compare flanders austria --reps 10
 """.rstrip())
     print(f"\nThe answer on equal terms: {answers[-1]}")
