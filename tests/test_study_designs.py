@@ -229,3 +229,35 @@ def test_parallel_coordinates_write_money_as_money():
                                       "scheme.instruments.value_chain.annual_budget_eur"], "adopters")
     money = [d for d in fig.data[0].dimensions if d.ticktext]
     assert len(money) == 2 and all(t.startswith("EUR ") for d in money for t in d.ticktext), money
+
+
+def test_the_grid_reports_tables_fit_a4_and_its_designs_start_on_page_one(grid_dir, tmp_path):
+    import time
+
+    from dashboard import testing
+    from simpolicy.report import build_report
+
+    if testing.find_browser() is None:
+        pytest.fail("chromium and chromedriver are needed (make system-deps)")
+    html = build_report(grid_dir, tmp_path / "r.html").html
+    width, height = round((210 - 24) / 25.4 * 96), round((297 - 28) / 25.4 * 96)  # A4 text area
+    d = testing.chrome(tmp_path)
+    try:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        d.get(html.resolve().as_uri())
+        testing.wait_for(lambda: d.execute_script(
+            "return document.querySelectorAll('.js-plotly-plot').length > 0"), 30, message="figures")
+        time.sleep(0.5)
+        got = d.execute_script("""
+            var w = document.querySelector('main').clientWidth, out = {w: w, wide: []};
+            document.querySelectorAll('table').forEach(function (t) {
+              var r = t.getBoundingClientRect();
+              if (r.width > w + 1) out.wide.push([t.closest('section').id, r.width]); });
+            out.top = document.querySelector('table.designs').getBoundingClientRect().top
+                      + window.scrollY; return out;""")
+    finally:
+        d.quit()
+    assert got["wide"] == [], got
+    assert got["top"] < height, "the designs table starts on the first page"
