@@ -100,6 +100,14 @@ class _Context:
                 f"{fmt_measure(_div(lo, scale), name, signed)} to "
                 f"{fmt_measure(_div(hi, scale), name, signed)}</span>")
 
+    def _vs(self, row, key: str) -> str:
+        """A design's paired difference to the scheme as written, with its interval."""
+        return self._iv(row, f"{key}_vs_start", True, self._scale(key))
+
+    def _name(self, key: str) -> str:
+        """A measure's label, "a year" for money (shown per year, as budgets and bounds are)."""
+        return measure_label(key) + (" a year" if self._scale(key) != 1 else "")
+
     def _scale(self, key: str) -> float:
         """Money over the horizon is shown a year (the constraint's and the budget's unit)."""
         return self.years if key.endswith("_eur") else 1.0
@@ -134,9 +142,10 @@ class _Context:
             head = (f"Yes: {len(more)} design(s) give clearly more {el} than the scheme as written for no "
                     f"more {cl}; the largest gain is design {self._gain(best)}.")
         elif not dom.empty:
-            head = (f"On the means, {len(dom)} design(s) give at least as many {el} for no more {cl} (they "
-                    f"dominate the scheme as written on these two), but none gives clearly more {el} at no "
-                    f"more {cl}.")
+            ids = ", ".join(str(int(x)) for x in dom["design"])
+            head = (f"On the means, {len(dom)} design(s) ({ids}) give at least as many {el} for no more "
+                    f"{cl} (they dominate the scheme as written on these two), but none gives clearly "
+                    f"more {el} at no more {cl}.")
         else:
             head = f"No design found gives more {el} than the scheme as written for no more {cl}."
         items = []
@@ -185,19 +194,19 @@ class _Context:
         money = self.cost.endswith("_eur")
         fig = front_figure(self.d, self.effect, self.cost, self.years if money else 1.0,
                            f"{measure_label(self.cost)} a year (EUR)" if money else None)
-        heads = ["design", *(measure_label(k) for k in self.goals), "vs the scheme as written", "front"]
+        heads = ["design", *(self._name(k) for k in self.goals), "vs the scheme as written", "front"]
         rows = []
         for _, r in self.d[self.d["reevaluated"]].sort_values(self.effect, ascending=False).iterrows():
             start = r["origin"] == "start"
-            vs = "" if start else "<br>".join(
-                f"{esc(measure_label(k))}: {self._iv(r, f'{k}_vs_start', True)}" for k in self.goals)
+            vs = "" if start else "<br>".join(f"{esc(self._name(k))}: {self._vs(r, k)}" for k in self.goals)
             rows.append(["as written" if start else str(int(r["design"])),
-                         *(self._iv(r, k) for k in self.goals), vs,
+                         *(self._iv(r, k, scale=self._scale(k)) for k in self.goals), vs,
                          ("yes" if r["pareto"] else "no")
                          + ("" if r["feasible"] else " (over the constraint)")])
         return (sink.figure("front", fig, "Grey: designs tried (means of the search's replications). "
                             "Blue: the front after re-evaluation, with 90 % confidence intervals of the "
-                            "mean on both axes. Star: the scheme as written.")
+                            "mean on both axes. Star: the scheme as written. The front is taken on every "
+                            "objective, so a design may look beaten on these two axes and still be on it.")
                 + sink.figure("front-vs-start", difference_figure(
                     self.d, self.effect, self.cost, self.years if money else 1.0,
                     f"{measure_label(self.cost)} a year (EUR)" if money else None),
@@ -213,8 +222,7 @@ class _Context:
         out = []
         for _, r in rows.iterrows():
             changes = "".join(f"<li>{c}</li>" for c in self.changes(r)) or "<li>no change</li>"
-            gains = ", ".join(f"{esc(measure_label(k).lower())} {self._iv(r, f'{k}_vs_start', True)}"
-                              for k in self.goals)
+            gains = ", ".join(f"{esc(self._name(k).lower())} {self._vs(r, k)}" for k in self.goals)
             out.append(f"<h3>Design {int(r['design'])}</h3><p>Against the scheme as written: {gains}.</p>"
                        f"<ul>{changes}</ul>")
         return "".join(out)
