@@ -85,6 +85,17 @@ def test_two_workers_give_the_same_search(spec, full, tmp_path):
     pd.testing.assert_frame_equal(_designs(out), _designs(full))
 
 
+def test_a_dask_cluster_gives_the_same_search(spec, full, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster:
+        out = tmp_path / "dask"
+        res = _search(spec, out, scheduler=cluster.scheduler_address, batch_size=3)
+    assert res.complete
+    assert digest(out) == digest(full)
+    pd.testing.assert_frame_equal(_designs(out), _designs(full))
+
+
 class _StopAfter:
     """A progress callback that presses Ctrl-C once, after ``n`` runs are stored."""
 
