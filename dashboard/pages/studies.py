@@ -249,4 +249,5 @@ def readable_scatter(fig, df, x: str, colour: str):
                          if len(keys) <= 6 else -30, automargin=True)
         if colour == "scenario":
             fig.update_layout(showlegend=False)
+        fig.update_layout(title_text=(fig.layout.title.text or "").replace("against scenario", "by scheme"))
     return fig
