@@ -261,3 +261,16 @@ def test_the_grid_reports_tables_fit_a4_and_its_designs_start_on_page_one(grid_d
         d.quit()
     assert got["wide"] == [], got
     assert got["top"] < height, "the designs table starts on the first page"
+
+
+def test_design_keys_take_missing_parameter_values():
+    """A design search leaves a parameter unset in some designs (NaN): the key still reads it
+    (pandas 3 keeps NaN a float under astype(str), which broke the Studies page with a 500)."""
+    import numpy as np
+    import pandas as pd
+
+    from simpolicy.analysis.designs import design_keys
+
+    runs = pd.DataFrame({"scenario": ["a", "a", "a"], "x": [1.0, np.nan, np.nan], "y": [2.0, 3.0, 3.0]})
+    keys = design_keys(runs, ["x", "y"])
+    assert keys.tolist() == ["a#1.0|2.0", "a#nan|3.0", "a#nan|3.0"]

@@ -44,7 +44,7 @@ def design_keys(runs: pd.DataFrame, params: list[str]) -> pd.Series:
     if "point" in runs and params:
         return scen + "#" + runs["point"].astype(int).astype(str)
     if params:
-        vals = runs[params].astype(float).round(12).astype(str).agg("|".join, axis=1)
+        vals = runs[params].astype(float).round(12).map(repr).agg("|".join, axis=1)
         return scen + "#" + vals
     return scen
 
