@@ -7,12 +7,15 @@ designs with 2 replications, then the leading designs and the start with 3.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_optimize_spec import GOOD
-from test_sweep_support import cli, digest
+from test_sweep_support import cli, digest, popen
 
 from simpolicy.cli.main import main
 from simpolicy.experiments import pareto
@@ -122,6 +125,25 @@ def test_interrupted_twice_then_resumed_gives_identical_rows(spec, full, tmp_pat
     pd.testing.assert_frame_equal(_designs(out), _designs(full))
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "complete" and len(m["sessions"]) == 3
+
+
+def test_ctrl_c_on_the_command_line_stops_cleanly_and_says_how_to_resume(spec, full, tmp_path, capsys):
+    out = tmp_path / "sigint"
+    p = popen("optimize", spec, "--workers", "1", "--batch-size", "1", "--out", out)
+    t0 = time.time()
+    while len(list(out.glob("parts/part-*.parquet"))) < 3:  # running steadily, past start-up
+        assert p.poll() is None, p.communicate()
+        assert time.time() - t0 < 120, "no part written in time"
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert main(["report", str(out)]) == 2  # an unfinished search has no front to report
+    assert "not complete" in capsys.readouterr().err
+    assert main(["optimize", str(spec), "--workers", "1", "--out", str(out), "--resume"]) == 0
+    assert digest(out) == digest(full)
 
 
 def test_hypervolume_history_is_recorded(full):
