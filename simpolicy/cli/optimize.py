@@ -94,7 +94,11 @@ def summary(result, plan) -> dict:
             "interrupted": result.interrupted, "complete": result.complete,
             "hypervolume": s.get("hypervolume"), "hypervolume_change_last": s.get("hypervolume_change_last"),
             "stable": s.get("stable"), "dominating_start": s.get("dominating_start"),
-            "beating_start": s.get("beating_start"), "designs": _front(result, plan)}
+            "beating_start": s.get("beating_start"),
+            **{k: s.get(k) for k in ("effect", "cost", "clearly_more_effect_no_more_cost",
+                                     "clearly_less_cost_no_less_effect",
+                                     "dominating_start_on_effect_and_cost")},
+            "designs": _front(result, plan)}
 
 
 def render(result, plan) -> str:
@@ -120,12 +124,29 @@ def render(result, plan) -> str:
                                   ("clearly better than the start", item["beats_start"]),
                                   ("infeasible", not item["feasible"])) if on]
         lines.append(f"  {tag}: {cells}" + (f"  ({'; '.join(flags_)})" if flags_ else ""))
+    lines += _verdict(s)
     change = s.get("hypervolume_change_last")
     lines.append("hypervolume change over the last generation: "
                  + ("n/a (one generation)" if change is None or not math.isfinite(change)
                     else f"{100 * change:.2f} % ({'stable' if s.get('stable') else 'still moving'})"))
     lines.append(f"report: simpolicy report {result.path}")
     return "\n".join(lines)
+
+
+def _verdict(s: dict) -> list[str]:
+    """The designs that beat the scheme as written, by the summary's lists (paired intervals)."""
+    def ids(key: str) -> str:
+        return ", ".join(f"design {d}" for d in s.get(key) or []) or "none"
+
+    out = ["against the scheme as written (paired seed by seed, 90 % CIs):"]
+    e, c = s.get("effect"), s.get("cost")
+    if e and c:
+        out += [f"  clearly more {e} at no more {c}: {ids('clearly_more_effect_no_more_cost')}",
+                f"  clearly less {c} at no less {e}: {ids('clearly_less_cost_no_less_effect')}",
+                f"  dominating on these two (means): {ids('dominating_start_on_effect_and_cost')}"]
+    out += [f"  dominating on every objective (means): {ids('dominating_start')}",
+            f"  clearly better on one objective, clearly worse on none: {ids('beating_start')}"]
+    return out
 
 
 class _Bar:
