@@ -146,6 +146,20 @@ def test_ctrl_c_on_the_command_line_stops_cleanly_and_says_how_to_resume(spec, f
     assert digest(out) == digest(full)
 
 
+def test_a_design_reopens_as_the_scenario_its_runs_ran(full):
+    """What the dashboard's builder opens: the stored scheme with the design's values."""
+    from simpolicy.core import simulate
+    from simpolicy.experiments.optdir import design_scenario
+
+    d = _designs(full)
+    runs = pd.read_parquet(full / "parts")
+    for design in (0, int(d.loc[d["reevaluated"] & (d["origin"] != "start"), "design"].iloc[0])):
+        stored = runs[(runs["design"] == design) & (runs["replication"] == 1)].iloc[0]
+        res = simulate(design_scenario(full, design), int(stored["seed"]))
+        for k in ("additional_adopters", "public_money_eur", "followers"):
+            assert res.summary[k] == pytest.approx(stored[k], nan_ok=True), (design, k)
+
+
 def test_hypervolume_history_is_recorded(full):
     m = json.loads((full / "manifest.json").read_text())
     hv = m["result"]["hypervolume"]

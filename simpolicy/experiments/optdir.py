@@ -118,6 +118,36 @@ def read_designs(folder: str | Path, manifest: dict | None = None) -> pd.DataFra
     return read_part(path).to_pandas()
 
 
+def design_scenario(folder: str | Path, design: int):
+    """The scenario a design of a finished search ran (for the dashboard's builder, or YAML).
+
+    The starting scheme is stored in the manifest (with its behaviour, so a spec's
+    ``fixed: behaviour.*`` is kept); the design's values are applied as ``--set`` overrides,
+    exactly as its runs did. Raises ``ResultsError`` for a design the search does not hold.
+    """
+    from simpolicy.results.listing import ResultsError
+    from simpolicy.scenario.behaviour import Behaviour
+    from simpolicy.scenario.loader import ensure_behaviour, with_sets
+    from simpolicy.scenario.schema import Scenario
+
+    m = store.read_manifest(Path(folder))
+    designs = read_designs(folder, m)
+    row = designs[designs["design"] == int(design)] if not designs.empty else designs
+    if row.empty:
+        raise ResultsError(f"{folder}: no design {design} in this search")
+    info = next(iter((m.get("scenarios") or {}).values()))
+    sc = Scenario.model_validate(info["spec"])
+    if info.get("behaviour"):
+        sc = sc.model_copy(update={"behaviour": Behaviour.model_validate(info["behaviour"])})
+    sets = {p: _plain(row.iloc[0][p]) for p in m.get("parameters") or []}
+    return with_sets(ensure_behaviour(sc), sets) if int(design) != 0 else ensure_behaviour(sc)
+
+
+def _plain(v):
+    """A parquet value as the Python scalar ``--set`` takes (numpy ints and floats unwrapped)."""
+    return v.item() if hasattr(v, "item") else v
+
+
 def _new_manifest(plan: SearchPlan) -> dict:
     spec = plan.spec
     sc = plan.scenario
@@ -128,7 +158,9 @@ def _new_manifest(plan: SearchPlan) -> dict:
         "scenarios_hash": plan.scenarios_hash, "study_hash": plan.study_hash,
         "scenarios": {plan.label: {"name": sc.name, "country": sc.country,
                                    "horizon_years": sc.horizon_years,
-                                   "spec": sc.model_dump(mode="json", exclude={"behaviour"})}},
+                                   "spec": sc.model_dump(mode="json", exclude={"behaviour"}),
+                                   "behaviour": sc.behaviour.model_dump(mode="json")
+                                   if sc.behaviour is not None else None}},
         "parameters": plan.space.columns,
         "objectives": {k: g for k, g in plan.goals.items()},
         "counts": {"runs": 0, "ok": 0, "failed": 0},
