@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
-from simpolicy.experiments.studydir import LOCK, StudyError, _take_lock
+from simpolicy.experiments.studydir import SessionFolder, StudyError, _take_lock
 from simpolicy.results import store
 from simpolicy.results.claim import claim
 
@@ -31,7 +29,7 @@ KIND = "optimize"
 DESIGNS = "designs.parquet"
 
 
-class SearchDir:
+class SearchDir(SessionFolder):
     """An opened search folder: where parts go, and its manifest kept up to date."""
 
     def __init__(self, path: Path, manifest: dict, resumed: bool = False):
@@ -66,40 +64,11 @@ class SearchDir:
         """Every run stored so far (the manifest's listed parts, checked), by run id."""
         return store.read_parts(self.path, "parts", self.manifest)
 
-    def write(self) -> None:
-        self.manifest["updated"] = store.now()
-        store.write_manifest(self.path, self.manifest)
-
-    def start_session(self, executor: str, workers: int, command: str) -> None:
-        self.manifest["status"] = "running"
-        self.manifest.setdefault("sessions", []).append({
-            "started": store.now(), "executor": executor, "workers": workers,
-            "host": socket.gethostname(), "pid": os.getpid(), "command": command,
-            "code_version": store.code_version()})
-        self.write()
-
     def write_designs(self, designs: pd.DataFrame) -> None:
         """designs.parquet, with its checksum in the manifest (a changed file is refused)."""
         table = pa.Table.from_pandas(designs, preserve_index=False)
         path = store.write_table(self.path, None, "designs", table)
         self.manifest.setdefault("files", {})[DESIGNS] = hashlib.sha256(path.read_bytes()).hexdigest()
-
-    def finish(self, status: str, counts: dict, session: dict, error: str | None = None) -> None:
-        """Records how the session ended and releases the lock."""
-        m = self.manifest
-        m["status"] = status
-        m["counts"] = counts
-        m["sessions"][-1].update(finished=store.now(), status=status, **session,
-                                 **({"error": error} if error else {}))
-        m["elapsed_s"] = round(sum(x.get("elapsed_s", 0) for x in m["sessions"]), 2)
-        try:
-            self.write()
-        except OSError:
-            if error is None:
-                raise
-        finally:
-            with contextlib.suppress(OSError):
-                (self.path / LOCK).unlink(missing_ok=True)
 
 
 def read_designs(folder: str | Path, manifest: dict | None = None) -> pd.DataFrame:

@@ -235,7 +235,7 @@ def run_search(plan: SearchPlan, out: str | Path | None = None, *, workers: int 
             sd.write_designs(designs)
             sd.manifest["result"] = summary
         status = "complete" if designs is not None else ("failed" if error else "interrupted")
-        sd.finish(status, {"runs": loop.done, "ok": loop.done - loop.failed, "failed": loop.failed,
+        sd.close_session(status, {"runs": loop.done, "ok": loop.done - loop.failed, "failed": loop.failed,
                            "designs": int(len(designs)) if designs is not None else None},
                   {"runs": loop.new, "elapsed_s": round(elapsed, 2)}, error)
     return SearchResult(sd.path, plan.study_id, loop.done, loop.failed, loop.new, elapsed,

@@ -63,8 +63,50 @@ def _alive(owner: str) -> bool:
     return True
 
 
+class SessionFolder:
+    """What every resumable results folder (a sweep, a design search) does with its manifest:
+    write it, open a session, and close the session and release the lock. Subclasses have
+    ``path`` and ``manifest``."""
+
+    path: Path
+    manifest: dict
+
+    def write(self) -> None:
+        self.manifest["updated"] = store.now()
+        store.write_manifest(self.path, self.manifest)
+
+    def start_session(self, executor: str, workers: int, command: str) -> None:
+        self.manifest["status"] = "running"
+        self.manifest.setdefault("sessions", []).append({
+            "started": store.now(), "executor": executor, "workers": workers,
+            "host": socket.gethostname(), "pid": os.getpid(), "command": command,
+            "code_version": store.code_version()})
+        self.write()
+
+    def close_session(self, status: str, counts: dict, session: dict, error: str | None = None) -> None:
+        """Records how the session ended and releases the lock.
+
+        A failed disk may refuse the manifest too: then, if the session failed anyway, the
+        stored parts stand and the error already said why.
+        """
+        m = self.manifest
+        m["status"] = status
+        m["counts"] = counts
+        m["sessions"][-1].update(finished=store.now(), status=status, **session,
+                                 **({"error": error} if error else {}))
+        m["elapsed_s"] = round(sum(x.get("elapsed_s", 0) for x in m["sessions"]), 2)
+        try:
+            self.write()
+        except OSError:
+            if error is None:
+                raise
+        finally:
+            with contextlib.suppress(OSError):
+                (self.path / LOCK).unlink(missing_ok=True)
+
+
 @dataclass
-class StudyDir:
+class StudyDir(SessionFolder):
     """An opened study folder: where parts go, and its manifest kept up to date."""
 
     path: Path
@@ -160,39 +202,14 @@ class StudyDir:
         self.write()
         return done, failed
 
-    def write(self) -> None:
-        self.manifest["updated"] = store.now()
-        store.write_manifest(self.path, self.manifest)
-
-    def start_session(self, executor: str, workers: int, command: str) -> None:
-        self.manifest["status"] = "running"
-        self.manifest.setdefault("sessions", []).append({
-            "started": store.now(), "executor": executor, "workers": workers,
-            "host": socket.gethostname(), "pid": os.getpid(), "command": command,
-            "code_version": store.code_version()})
-        self.write()
-
     def finish(self, result: StudyResult, error: str | None = None) -> None:
         """Records the outcome of a session and releases the lock."""
-        m = self.manifest
-        m["status"] = "complete" if result.complete else ("failed" if error else "interrupted")
-        m["counts"] = {"runs": result.done, "planned": result.total, "ok": result.done - result.failed,
-                       "failed": result.failed}
-        s = m["sessions"][-1]
-        s.update(finished=store.now(), runs=result.new_runs, elapsed_s=round(result.elapsed_s, 2),
-                 status=m["status"], **({"error": error} if error else {}))
-        m["elapsed_s"] = round(sum(x.get("elapsed_s", 0) for x in m["sessions"]), 2)
         if result.notes:
-            m["notes"] = result.notes
-        try:
-            self.write()
-        except OSError:
-            if error is None:
-                raise
-            # the disk that failed the study may refuse the manifest too: the parts stand
-        finally:
-            with contextlib.suppress(OSError):
-                (self.path / LOCK).unlink(missing_ok=True)
+            self.manifest["notes"] = result.notes
+        status = "complete" if result.complete else ("failed" if error else "interrupted")
+        self.close_session(status, {"runs": result.done, "planned": result.total,
+                                    "ok": result.done - result.failed, "failed": result.failed},
+                           {"runs": result.new_runs, "elapsed_s": round(result.elapsed_s, 2)}, error)
 
 
 def _unlisted(folder: Path, kind: str, known: set[str], notify) -> list[Path]:
