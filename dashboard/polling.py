@@ -62,3 +62,12 @@ def register_poll(app, ctx, poll_id: str, job_id: str, news_id: str, drawn_id: s
             return None, True, no_update
         line = progress(status.done, status.total, status.state, status.elapsed)
         return line, finished, stamp if stamp else no_update
+
+
+def register_cancel(app, ctx, cancel_id: str, job_id: str) -> None:
+    """The page's Cancel button: stops the page's job (queued runs and the running one)."""
+
+    @app.callback(Input(cancel_id, "n_clicks"), State(job_id, "data"), prevent_initial_call=True)
+    def _cancel(_n, job):
+        if job:
+            ctx.jobs.cancel(job)

@@ -25,7 +25,7 @@ from .. import summaries as sm
 from ..config import MAX_REPS
 from ..data import label_of
 from ..describe import describe_markdown
-from ..polling import register_poll
+from ..polling import register_cancel, register_poll
 from ..schemes_store import sanitise
 from ..whatif_view import change_table
 
@@ -244,11 +244,7 @@ def register(app: dash.Dash, ctx) -> None:
         job = ctx.jobs.submit(runs, list(range(reps)), {"labels": list(runs)})
         return job, False, None
 
-    @app.callback(Input(CANCEL, "n_clicks"), State(JOB, "data"), prevent_initial_call=True)
-    def _cancel(_n, job):
-        if job:
-            ctx.jobs.cancel(job)
-
+    register_cancel(app, ctx, CANCEL, JOB)
     register_poll(app, ctx, POLL, JOB, NEWS, DRAWN, PROGRESS)
 
     @app.callback(Output(KEYS, "children"), Output(CHANGES, "children"), Output(CURVES, "figure"),

@@ -26,7 +26,7 @@ from .. import decision_view as dv
 from .. import summaries as sm
 from ..config import MAX_REPS
 from ..data import label_of
-from ..polling import register_poll
+from ..polling import register_cancel, register_poll
 
 PATH = "/compare"
 TITLE = "Compare schemes"
@@ -174,11 +174,7 @@ def register(app: dash.Dash, ctx) -> None:
             return no_update, no_update, ui.problems_box([str(p) for p in e.problems])
         return job, False, None
 
-    @app.callback(Input(CANCEL, "n_clicks"), State(JOB, "data"), prevent_initial_call=True)
-    def _cancel(_n, job):
-        if job:
-            ctx.jobs.cancel(job)
-
+    register_cancel(app, ctx, CANCEL, JOB)
     register_poll(app, ctx, POLL, JOB, NEWS, DRAWN, PROGRESS)
 
     @app.callback(Output(KEYS, "children"), Output(CURVES, "figure"), Output(DIFF, "figure"),

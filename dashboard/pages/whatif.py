@@ -22,7 +22,7 @@ from .. import decision_view as dv
 from .. import edits
 from .. import summaries as sm
 from ..config import MAX_REPS
-from ..polling import register_poll
+from ..polling import register_cancel, register_poll
 from ..whatif_view import change_table, knob_control
 
 PATH = "/what-if"
@@ -196,11 +196,7 @@ def register(app: dash.Dash, ctx) -> None:
                                "horizon_months": {k: sc.months for k, sc in labels.items()}})
         return job, False, None, [html.P("Edits:", className="note"), html.Ul([html.Li(w) for w in words])]
 
-    @app.callback(Input(CANCEL, "n_clicks"), State(JOB, "data"), prevent_initial_call=True)
-    def _cancel(_n, job):
-        if job:
-            ctx.jobs.cancel(job)
-
+    register_cancel(app, ctx, CANCEL, JOB)
     register_poll(app, ctx, POLL, JOB, NEWS, DRAWN, PROGRESS)
 
     @app.callback(Output(CURVES, "figure"), Output(TABLE, "children"), Output(DIFF, "figure"),
