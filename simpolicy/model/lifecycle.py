@@ -52,7 +52,9 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     on annual budgets), and nothing of the phase is paid.
     """
     lines = lines_of(phase)
-    cost = p.costs.get(phase, 0.0) + (p.costs.get("office", 0.0) if phase == "preparation" else 0.0)
+    cost = 0.0
+    for line in lines:  # a loop, not sum() over a generator: this runs for every phase
+        cost += p.costs.get(line, 0.0)
     public = planned(p, lines) if p.grants else 0.0
     rest = cost - public if cost > public else 0.0
     pooled = p.need.background * rest  # pools and foundations top up what the scheme leaves
