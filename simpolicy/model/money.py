@@ -46,14 +46,23 @@ class Money:
     """All payments of one run, in order."""
 
     model: PolicyModel
-    transfers: list[Transfer] = field(default_factory=list)
     buyer_spent: float = 0.0
     totals: dict[str, float] = field(default_factory=dict)  # payer kind -> paid so far
+    # plain tuples in Transfer's field order: a run records about 10,000 payments, and a
+    # named tuple's constructor costs several times a tuple's (read through ``transfers``)
+    _rows: list[tuple] = field(default_factory=list)
+
+    @property
+    def transfers(self) -> list[Transfer]:
+        """Every payment, in order."""
+        return [Transfer._make(r) for r in self._rows]
 
     def _record(self, payer, payee, amount: float, line: str, project: int) -> None:
         if amount > 0:
-            self.transfers.append(Transfer(self.model.month, *payer, *payee, amount, line, project))
-            self.totals[payer[0]] = self.totals.get(payer[0], 0.0) + amount
+            self._rows.append((self.model.month, payer[0], payer[1], payee[0], payee[1], amount,
+                               line, project))
+            totals = self.totals
+            totals[payer[0]] = totals.get(payer[0], 0.0) + amount
 
     def grant(self, st: InstrumentState, g: Grant, line: str, project: int = -1) -> float:
         """The instrument pays what grant ``g`` planned for ``line``, once."""

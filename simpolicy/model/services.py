@@ -111,11 +111,20 @@ class Services:
             g = groups.setdefault(n.challenge, [])
             if len(g) < st.spec.buyers_per_process and all(x.buyer != n.buyer for x in g):
                 g.append(n)
-        best, best_joined = None, []
-        for challenge, group in groups.items():  # in order of each challenge's oldest need
+        # the most willing buyers win, the oldest challenge on ties; a group cannot gather
+        # more willing buyers than it has, so largest groups are asked first and the rest
+        # only while they could still win (asking is pure: the same answer, fewer questions)
+        items = list(groups.items())  # in order of each challenge's oldest need
+        best, best_at, best_joined = None, len(items), []
+        for at in sorted(range(len(items)), key=lambda i: -len(items[i][1])):
+            challenge, group = items[at]
+            if len(group) < len(best_joined):
+                break
+            if len(group) == len(best_joined) and at > best_at:
+                continue
             joined = [n for n in group if m.joins(n, len(group))]
-            if len(joined) > len(best_joined):
-                best, best_joined = challenge, joined
+            if joined and (len(joined), -at) > (len(best_joined), -best_at):
+                best, best_at, best_joined = challenge, at, joined
         if best is None:
             return False
         group = groups[best]
