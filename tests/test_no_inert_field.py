@@ -47,6 +47,7 @@ from simpolicy.scenario.schema import (
     CompetenceCentre,
     Dist,
     Instrument,
+    Merger,
     Population,
     Scenario,
     SupplierGroup,
@@ -106,6 +107,10 @@ def changes(model: type[BaseModel], name: str, value):
         return ["supplier" if value == "buyer" else "buyer"]
     if name == "type" and model is SupplierGroup:
         return ["large" if value == "sme" else "sme"]
+    if name in ("type", "into_type") and model is Merger:  # another buyer group
+        return [t for t in ("library", "state_agency") if t != value]
+    if name == "date" and model is Merger:  # earlier or later in the horizon
+        return [d for d in ("2017-03", "2019-01") if d != value]
     if name == "phases":
         if len(value) > 1:
             return [value[-1:], value[:1]]
@@ -264,6 +269,8 @@ def _leaves(model: type[BaseModel], prefix: list) -> list[tuple[list, type[BaseM
             out += _leaves(BuyerGroup, [*prefix, name, 0])
         elif name == "suppliers":
             out += _leaves(SupplierGroup, [*prefix, name, 2])  # a foreign group
+        elif name == "mergers":
+            out += _leaves(Merger, [*prefix, name, 0])
         else:
             out.append(([*prefix, name], model))
     return out
@@ -288,7 +295,18 @@ def test_centre_and_population_field_moves_an_outcome(case):
         data["population"] = {**data["population"], "buyers": [
             {**g, "regions": 1} for g in data["population"]["buyers"]]}
     data = _deep(data)
+    if "mergers" in path or path[-1] == "year":
+        data["population"] = _with_merger(data["population"], path[-1])
     assert any_moves(changed_pairs(data, path, model, behaviour)), f"{_case_id(case)} changes no outcome"
+
+
+def _with_merger(pop: dict, field: str) -> dict:
+    """Lithuania's population as of its scheme's start (2017) with 20 of its 290 schools
+    merging into 10 others a year on: dated by ``date`` for that field, else by ``month``
+    (which counts from the population's ``year``)."""
+    when = {"date": "2018-01"} if field == "date" else {"month": 12}
+    merger = {"type": "school", "merged": 20, "into_type": None, "absorbers": 10, **when}
+    return {**pop, "year": 2017, "mergers": [merger]}
 
 
 def _deep(d):

@@ -225,7 +225,8 @@ class Recorder:
         return {p: s for p, s in self.sites.items() if len(s) > 1}
 
 
-RECORDED = {"estonia": 4, "denmark_copi_proposal": 3, "lithuania": 4, "spain": 3, "austria": 3}
+RECORDED = {"estonia": 4, "denmark_copi_proposal": 3, "lithuania": 4, "spain": 3, "austria": 3,
+            "norway": 9}  # Norway: Trøndelag's county merger in month 96 (MERGER)
 
 
 def test_no_purpose_is_drawn_by_two_decisions(monkeypatch):

@@ -50,8 +50,9 @@ class Diffusion:
         self.model = model
         self.n_types = len(model.buyers.types)
         self.solutions: list[Solution] = []
-        # who a challenge concerns never changes (see Draws.concerned)
+        # who a challenge concerns (see Draws.concerned); merged-away buyers leave (leave)
         self._rows, self._chal_start, self._rel_by_challenge = model.draws.concerned
+        self._positions = self._rel_by_challenge.sum(1)  # a challenge's concerned, merged or not
         self._region = model.buyers.region
         self.n_regions = int(self._region.max()) + 1 if len(self._region) else 1
         self._rel_by_region = model.draws.concerned_by_region  # challenge x region
@@ -87,7 +88,7 @@ class Diffusion:
         self._start[n] = self._chal_start[c]
         self.rel[n] = self._rel_by_challenge[c]
         self._rel1[n] = np.maximum(self.rel[n], 1)  # what never changes, computed once
-        self._n[n] = self.rel[n].sum()
+        self._n[n] = self._positions[c]  # candidates' positions in ``_rows``
         if initial is not None:
             self._adopted[n] = initial
             m = self.model
@@ -105,6 +106,25 @@ class Diffusion:
         self.live[n] = True
         if sol.adopters:
             self._used(sol)
+
+    def leave(self, rows: np.ndarray) -> None:
+        """Merged-away buyers (ODD 7.13) stop being peers: they leave the concerned and the
+        adopting counts of every solution, now and of solutions that appear later, so peer
+        shares are shares of the buyers that still exist. They stay in the candidates' order
+        (positions never change); ``PolicyModel.try_adopt`` turns them away."""
+        m, n = self.model, len(self.solutions)
+        rel = m.relevance[rows]
+        by_type = np.stack([rel[m.buyers.type_idx[rows] == t].sum(0) for t in range(self.n_types)], 1)
+        by_region = np.stack([rel[self._region[rows] == r].sum(0) for r in range(self.n_regions)], 1)
+        self._rel_by_challenge = self._rel_by_challenge - by_type
+        self._rel_by_region = self._rel_by_region - by_region
+        chal = self.challenge_of[:n]
+        self.rel[:n] -= by_type[chal]
+        self._rel1[:n] = np.maximum(self.rel[:n], 1)
+        for row in rows.tolist():
+            counted = self._adopted[:n, row] & m.relevance[row, chal]
+            self.ad[:n, m.buyers.type_idx[row]] -= counted
+            self.rad[:n, self._region[row]] -= counted
 
     def in_use(self, challenge: int) -> Solution | None:
         """A solution for the challenge that some buyer already uses, if any."""
@@ -126,7 +146,9 @@ class Diffusion:
         if self._adopted[sol.id, row]:
             return
         self._adopted[sol.id, row] = True
-        if self.model.relevance[row, sol.challenge]:
+        # a project a merged-away buyer had running may still deliver (its successor uses
+        # it), but that buyer is no peer any more (``leave``)
+        if self.model.relevance[row, sol.challenge] and row not in self.model.gone_rows:
             self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
             self.rad[sol.id, self._region[row]] += 1
 
@@ -138,7 +160,7 @@ class Diffusion:
         idx = np.flatnonzero(self.live)
         ad, n = self.ad[idx], self._n[idx]
         share_type = ad / self._rel1[idx]
-        share_all = ad.sum(1, keepdims=True) / np.maximum(n[:, None], 1)
+        share_all = ad.sum(1, keepdims=True) / np.maximum(self.rel[idx].sum(1, keepdims=True), 1)
         w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
         peer = w_type * share_type + (1 - w_type - w_region) * share_all
         bound = self.bound[idx]

@@ -26,7 +26,7 @@ from simpolicy.memo import Memo
 from simpolicy.scenario.schema import Population, Scenario
 
 from . import rng as crn
-from .population import Buyers, Suppliers, draw_buyers, draw_suppliers
+from .population import Buyers, Merge, Suppliers, draw_buyers, draw_suppliers, plan_mergers
 from .project import BUYER_BITS, CARRIED, N_DRAWS
 from .rng import Purpose
 
@@ -78,6 +78,7 @@ class Draws:
     arrivals: tuple[Arrivals, ...]  # one per month of the horizon
     per_need: NeedStreams  # what a need draws from its own stream in a tender
     built: BuiltNeeds  # needs as runs with these draws built them
+    merges: tuple[Merge, ...] = ()  # the population's mergers within the horizon, in order
 
     def fresh_buyers(self) -> Buyers:
         """The buyers with this run's own copy of what a run changes.
@@ -125,6 +126,8 @@ class Draws:
                *(s.users for s in self.stock), *self.concerned, self.concerned_by_region]
         for a in self.arrivals:
             out += [a.rows, a.ids, a.u, a.z, a.challenges]
+        for g in self.merges:
+            out += [g.rows, g.into, g.budget, g.gone]
         return [a for a in out if isinstance(a, np.ndarray)]
 
 
@@ -219,12 +222,15 @@ class DrawSpec:
     reference_budget_eur: float
     need_rate_per_year: float
     months: int
+    merger_months: tuple[int, ...] = ()  # each merger's run month (from the scenario's start)
 
     @classmethod
     def of(cls, scenario: Scenario) -> DrawSpec:
         b = scenario.behaviour
-        return cls(scenario.population, b.challenges_per_theme, b.relevance_share,
-                   b.reference_budget_eur, b.need_rate_per_year, scenario.months)
+        pop = scenario.population
+        return cls(pop, b.challenges_per_theme, b.relevance_share, b.reference_budget_eur,
+                   b.need_rate_per_year, scenario.months,
+                   tuple(pop.merger_months(scenario.start_year)))
 
     def key(self) -> str:
         return self.population.model_dump_json() + repr(tuple(vars(self).values())[1:])
@@ -260,17 +266,35 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     n_chal = len(themes) * spec.challenges_per_theme
     relevance = rng_pop.random((buyers.n, n_chal)) < spec.relevance_share
     stock = _stock(rng_pop, relevance)
-    # larger buyers have more to renew: needs grow with budget, less than in proportion
-    size = np.clip((buyers.budget / spec.reference_budget_eur) ** 0.4, 0.05, 5)
-    rate = spec.need_rate_per_year / 12 * size
+    merges = plan_mergers(int(seed), pop, spec.merger_months, buyers, spec.months)
+    rate = _rate(spec, buyers.budget)
     w = np.array([pop.themes[t] for t in themes], dtype=float)
     theme_p = w / w.sum()
     theme_cum = np.cumsum(theme_p)
-    arrivals = _arrivals(int(seed), rate, spec.months, relevance, theme_cum, spec.challenges_per_theme)
+    arrivals = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months, relevance,
+                         theme_cum, spec.challenges_per_theme)
     d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
-              NeedStreams(int(seed)), BuiltNeeds())
+              NeedStreams(int(seed)), BuiltNeeds(), merges)
     _freeze(d)
     return d
+
+
+def _rate(spec: DrawSpec, budget: np.ndarray) -> np.ndarray:
+    """Each buyer's monthly chance of a need: larger buyers have more to renew, so needs
+    grow with the budget, less than in proportion."""
+    size = np.clip((budget / spec.reference_budget_eur) ** 0.4, 0.05, 5)
+    return spec.need_rate_per_year / 12 * size
+
+
+def _rates_by_month(spec: DrawSpec, rate: np.ndarray, merges: tuple[Merge, ...]) -> np.ndarray:
+    """The need rates month by month: from a merger's month, the merged buyers have none and
+    their absorbers the rate of their grown budget (ODD 7.13). Without mergers, one row."""
+    if not merges:
+        return rate
+    out = np.repeat(rate[None, :], spec.months, axis=0)
+    for g in merges:
+        out[g.month:] = np.where(g.gone, 0.0, _rate(spec, g.budget))
+    return out
 
 
 def _stock(rng: np.random.Generator, relevance: np.ndarray) -> tuple[StockSolution, ...]:
@@ -293,9 +317,10 @@ def _arrivals(seed: int, rate: np.ndarray, months: int, relevance: np.ndarray,
     """
     if months <= 0:
         return ()
-    n = len(rate)
+    n = rate.shape[-1]
     month = np.arange(months)
-    hit = crn.uniforms(seed, Purpose.ARRIVAL, np.arange(n)[None, :], month[:, None]) < rate[None, :]
+    rates = rate[None, :] if rate.ndim == 1 else rate  # one row, or one per month (mergers)
+    hit = crn.uniforms(seed, Purpose.ARRIVAL, np.arange(n)[None, :], month[:, None]) < rates
     when, all_rows = np.nonzero(hit)
     ids = when.astype(np.int64) * (1 << BUYER_BITS) + all_rows
     all_u = np.empty((len(ids), ATTRS + N_DRAWS))

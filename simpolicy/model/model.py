@@ -81,6 +81,12 @@ class PolicyModel(mesa.Model):
         self.risk_weights = self.risk_weight.tolist()
         self.smalls = self.buyers.small.tolist()
         self.scales = self.size_scales.tolist()
+        # the population's mergers (ODD 7.13), by the month they take effect
+        self.gone_rows: set[int] = set()
+        self.gone = np.zeros(self.buyers.n, dtype=bool)
+        self._merges: dict[int, list] = {}
+        for g in self.draws.merges:
+            self._merges.setdefault(g.month, []).append(g)
         self.needs.seed_stock()
         # all agents exist now; Mesa 3.3 keeps a per-model id counter in a class-level dict
         # that would keep every finished model alive (mesa#3179), so drop ours
@@ -102,6 +108,8 @@ class PolicyModel(mesa.Model):
     # --- the month --------------------------------------------------------------
     def step(self) -> None:
         """One month of the brief's value chain."""
+        if self.month in self._merges:
+            self.merge(self._merges[self.month])
         if self.month % 12 == 0:
             self.new_year()
         self.programme.centre_step()
@@ -123,6 +131,26 @@ class PolicyModel(mesa.Model):
         self.dev_money_known = self.programme.dev_money_known()
         self.programme.read_scaling_known()
 
+    def merge(self, entries: list) -> None:
+        """Buyers merge into others at the start of the month (ODD 7.13), before a January's
+        budget renewal: the absorber's annual budget grows from this month, and this year's
+        money by the months left of the merged budgets. A merged buyer has no new needs
+        (draws.py), joins and adopts nothing, and peers stop counting it; its own budget
+        line pays only the projects it had running, which its successor carries on."""
+        b = self.buyers
+        rest_of_year = (12 - self.month % 12) / 12
+        for g in entries:
+            np.add.at(b.budget_left, g.into, b.budget[g.rows] * rest_of_year)
+            b.budget = g.budget  # the run's own Buyers (fresh_buyers); a shared array
+            self.gone_rows.update(g.rows.tolist())
+            self.gone = g.gone
+            self.diffusion.leave(g.rows)
+        ratio = b.budget / self.behaviour.reference_budget_eur  # as in __init__
+        self.size_scales = np.clip(ratio ** self.behaviour.size_exponent, 0.05, 5.0)
+        self.annual_budgets = b.budget.tolist()
+        self.scales = self.size_scales.tolist()
+        self.needs.population_changed()
+
     # --- decisions --------------------------------------------------------------
     def consider(self, need: Need, followers: list[int] | None = None, joint: bool = False,
                  members: list[Need] | None = None, prepared: bool = False) -> None:
@@ -133,6 +161,8 @@ class PolicyModel(mesa.Model):
         ``joint``: a joint process's lead, whose ``members`` share the process's costs;
         ``prepared``: the need went through an idea competition first.
         """
+        if self.gone_rows and need.buyer in self.gone_rows:
+            return  # a pooled need of a buyer merged away meanwhile (ODD 7.13)
         costs = self.shared_costs(need, 1 + len(followers or ())) if joint else self.needs.costs(need)
         offers = self.programme.offers(need, costs, self.month)
         pcp = next((st for st, _ in offers if competing(st.spec)), None) if offers else None
@@ -179,6 +209,8 @@ class PolicyModel(mesa.Model):
     def joins(self, need: Need, n: int) -> bool:
         """Whether a buyer joins a joint process of n buyers: its need is worth it at the
         shared cost (on its own money: a process pays nothing), by the usual rule."""
+        if self.gone_rows and need.buyer in self.gone_rows:
+            return False  # merged away since it brought the need (ODD 7.13)
         return self._worth_it(need, self.shared_costs(need, n), 0.0)
 
     def decide(self, d: Decision) -> None:
@@ -305,8 +337,8 @@ class PolicyModel(mesa.Model):
 
     def try_adopt(self, row: int, sol: Solution, via: str) -> bool:
         """A buyer buys a proven solution if this year's budget (and any grant) allows."""
-        if self.diffusion.uses(sol.id, row):
-            return False
+        if self.diffusion.uses(sol.id, row) or row in self.gone_rows:
+            return False  # already uses it, or merged away (a follower named before)
         price = sol.unit_cost * self.scales[row]
         buyer = self.buyer_agents[row]
         st, grant = self.programme.diffusion_grant(sol.theme, price, self.month, row)

@@ -30,6 +30,10 @@ class NeedSource:
         self.built = draws.built.for_behaviour(model.behaviour.model_dump_json())
         self._interested: dict[int, np.ndarray] = {}
 
+    def population_changed(self) -> None:
+        """Buyers merged (ODD 7.13): sizes and budgets changed, so who could buy changed."""
+        self._interested.clear()
+
     def arrive(self) -> list[Need]:
         """This month's new needs that may lead somewhere (drawn in draws.py).
 
@@ -138,11 +142,12 @@ class NeedSource:
         procurement it means to buy from.
         """
         hit = self._interested.get(challenge)
-        if hit is None:  # fixed in a run: relevance, sizes and annual budgets never change
+        if hit is None:  # relevance, sizes and annual budgets change only when buyers merge
             m, b = self.model, self.model.behaviour
             rows, start = m.draws.concerned[:2]
             end = start[challenge + 1] if challenge + 1 < len(start) else len(rows)
             concerned = rows[start[challenge]:end]
             price = b.dev_cost_eur * b.purchase_cost_multiple * m.size_scales[concerned]
-            hit = self._interested[challenge] = concerned[price <= m.buyers.budget[concerned]]
+            hit = self._interested[challenge] = concerned[(price <= m.buyers.budget[concerned])
+                                                          & ~m.gone[concerned]]
         return hit

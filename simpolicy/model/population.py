@@ -12,6 +12,9 @@ import numpy as np
 
 from simpolicy.scenario.schema import Dist, Population
 
+from . import rng as crn
+from .rng import Purpose
+
 
 def draw_share(rng: np.random.Generator, d: Dist, n: int) -> np.ndarray:
     """Draws n values in (0, 1) from a Beta with the given mean and standard deviation."""
@@ -105,3 +108,62 @@ def draw_suppliers(rng: np.random.Generator, pop: Population, n_themes: int) -> 
         theme.append(rng.integers(0, n_themes, n))
     return Suppliers(np.concatenate(sme).astype(bool), np.concatenate(foreign).astype(bool),
                      np.concatenate(cap), np.concatenate(risk), np.concatenate(theme).astype(int))
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One merger entry as it happens in a run: who ceases to exist and who takes them over.
+
+    Drawn before any scheme acts (it is a fact about the population), so a scheme's run and
+    its counterfactual merge the same buyers in the same month.
+    """
+
+    month: int  # the run month it takes effect (before that month's needs arrive)
+    rows: np.ndarray  # the buyers that cease to exist
+    into: np.ndarray  # the buyer each of them joins
+    budget: np.ndarray  # every buyer's annual budget from this month on (see plan_mergers)
+    gone: np.ndarray  # bool per buyer: merged away by this month (this entry included)
+
+
+def plan_mergers(seed: int, pop: Population, months: tuple[int, ...], buyers: Buyers,
+                 horizon: int) -> tuple[Merge, ...]:
+    """Which buyers merge into which, entry by entry in time order (file order within a month).
+
+    ``months`` are the entries' run months (``Population.merger_months``); an entry before
+    the run takes effect at month 0, one at or after the horizon never does. Each entry
+    draws one keyed uniform per buyer (seed, MERGER, entry, buyer): the ``merged`` buyers of
+    its group still present with the lowest draws cease to exist, the ``absorbers`` of the
+    target group still present (and not merged here) with the highest draws take them over,
+    spread evenly in draw order. Keyed draws leave the population's own stream alone, so
+    everything before the first merger is what a population without mergers draws.
+
+    An absorber's annual budget grows by the budgets of the buyers that join it. A merged
+    buyer keeps its own budget line, but only for the projects it had running, which its
+    successor carries on (no new needs, no adoptions: draws.py, model.py): without it they
+    would abort for want of money at the reform's date, which is not what a reform does.
+    """
+    group_of = {}
+    for i, g in enumerate(pop.buyers):
+        group_of.setdefault(g.type, i)
+    budget, gone = buyers.budget.astype(float), np.zeros(buyers.n, dtype=bool)
+    order = sorted(range(len(months)), key=lambda k: (months[k], k))
+    out = []
+    for k in order:
+        if months[k] >= horizon:
+            continue
+        m = pop.mergers[k]
+        u = crn.uniforms(seed, Purpose.MERGER, k, np.arange(buyers.n))
+        own = np.flatnonzero((buyers.type_idx == group_of[m.type]) & ~gone)
+        rows = own[np.argsort(u[own], kind="stable")][:m.merged]
+        target = group_of[m.into_type or m.type]
+        free = (buyers.type_idx == target) & ~gone
+        free[rows] = False
+        cands = np.flatnonzero(free)
+        absorbers = cands[np.argsort(-u[cands], kind="stable")][:m.absorbers or m.merged]
+        into = absorbers[np.arange(len(rows)) % len(absorbers)]
+        budget = budget.copy()
+        np.add.at(budget, into, budget[rows])
+        gone = gone.copy()
+        gone[rows] = True
+        out.append(Merge(max(0, months[k]), rows, into, budget, gone))
+    return tuple(out)

@@ -68,6 +68,7 @@ class Purpose(IntEnum):
     RETENDER_RIVAL = 27  # which rival wins a re-tender the pilot lost (need)
     PRIZE_ENTRANTS = 28  # how many firms enter an idea competition (need)
     KNOWS_SCALING = 29  # whether a buyer knows of a scaling grant (buyer, instrument)
+    MERGER = 31  # which buyers a population's merger joins to which (merger entry, buyer)
 
 
 def _mix(x: int) -> int:

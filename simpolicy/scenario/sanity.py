@@ -31,18 +31,21 @@ PHASE_ORDER = ("preparation", "tender", "development", "purchase", "implementati
 
 def check_scenario(scenario: Any, name: str, lines: dict[tuple, int]) -> None:
     """Raises ``InputError`` with every located problem of a validated scenario."""
-    found = problems(scenario)
+    # a horizon the file sets is the scenario as written; one shortened by an override
+    # (--years, --set horizon_years, a study's probe) just ends before later mergers
+    found = problems(scenario, file_horizon=lines.get(("horizon_years",), 0) > 0)
     if found:
         raise InputError([Problem(name, line_of(lines, loc), ".".join(map(str, loc)), msg)
                           for loc, msg in found])
 
 
-def problems(sc: Any) -> list[tuple[tuple, str]]:
+def problems(sc: Any, file_horizon: bool = False) -> list[tuple[tuple, str]]:
     """``(field path, message)`` for every check that fails."""
     out: list[tuple[tuple, str]] = []
     out += _money(sc.population, ("population",))
     pop = sc.population
     out += _themes(pop)
+    out += _mergers(sc, file_horizon)
     counts = [g.count for g in pop.buyers]
     if not any(counts):
         out.append((("population", "buyers"), "every buyer group has count 0: nobody could take part"))
@@ -144,4 +147,57 @@ def _down_selection(ins: Any, at: tuple) -> list[tuple[tuple, str]]:
             out.append((at + ("down_selection", j), f"keeps {n} contracts after {prev}: a down-selection "
                         "never grows (competing_suppliers, then each phase's count, may only fall)"))
         prev = n
+    return out
+
+
+def _mergers(sc: Any, file_horizon: bool) -> list[tuple[tuple, str]]:
+    """Mergers that could not happen: an unknown or ambiguous group, a date before the year
+    the counts describe (they already include it), after the horizon the file sets, or more
+    buyers merging (or absorbing) than the group still has then (ODD 7.13)."""
+    pop, out = sc.population, []
+    groups: dict[str, list[int]] = {}
+    for i, g in enumerate(pop.buyers):
+        groups.setdefault(g.type, []).append(i)
+    left = {t: sum(pop.buyers[i].count for i in rows) for t, rows in groups.items()}
+    year = pop.year if pop.year is not None else sc.start_year
+    months = pop.merger_months(sc.start_year)
+    known = ", ".join(groups)
+    for k in sorted(range(len(months)), key=lambda k: (months[k], k)):
+        m, at = pop.mergers[k], ("population", "mergers", k)
+        target = m.into_type or m.type
+        bad = [(f, t) for f, t in (("type", m.type), ("into_type", target)) if t not in groups
+               or len(groups[t]) > 1]
+        for f, t in bad:
+            why = "names no buyer group" if t not in groups else "names several buyer groups"
+            out.append((at + (f,), f"{t!r} {why} (groups: {known})"))
+        if bad:
+            continue
+        y, mon = m.calendar(year)
+        if (y, mon) < (year, 1):
+            out.append((at + ("date",), f"{m.date} is before {year}, the year the population's "
+                        "counts describe: they already include it"))
+            continue
+        if file_horizon and months[k] >= sc.months:
+            out.append((at + ("date" if m.date else "month",), f"takes effect in month "
+                        f"{months[k]} of the run, after its horizon ({sc.months} months from "
+                        f"{sc.start_year}-01): it would change nothing; remove it or lengthen "
+                        "horizon_years"))
+            continue
+        same = target == m.type
+        absorbers = m.absorbers or m.merged
+        if m.merged > left[m.type] - (1 if same else 0):
+            out.append((at + ("merged",), f"{m.merged} {m.type} merge, but {left[m.type]} exist "
+                        "then" + (" and at least one must remain to absorb them" if same else "")))
+            continue
+        room = left[target] - (m.merged if same else 0)
+        if absorbers > room:
+            out.append((at + ("absorbers",), f"{absorbers} {target} absorb them, but only {room} "
+                        "remain then" + (" (the default is one absorber per merged buyer)"
+                                         if m.absorbers is None else "")))
+            continue
+        if absorbers > m.merged:
+            out.append((at + ("absorbers",), f"{absorbers} absorbers for {m.merged} merged "
+                        "buyers: each absorber takes over at least one"))
+            continue
+        left[m.type] -= m.merged
     return out

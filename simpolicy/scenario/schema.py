@@ -79,6 +79,47 @@ class SupplierGroup(Strict):
     source: str | None = None
 
 
+class Merger(Strict):
+    """Buyers of one type that merge into other buyers at a month (a municipal reform).
+
+    A fact about the population, not the scheme: the same mergers happen with and without a
+    scheme. From the merger's month the ``merged`` buyers have no new needs and adopt
+    nothing, and each ``absorbers`` buyer of ``into_type`` takes over the annual budget of
+    the buyers that join it (docs/ODD.md 7.13). Read an entry as "on 2020-01, 52
+    municipality_micro merge into 37 municipality_small".
+    """
+
+    date: str | None = Field(
+        None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="calendar month YYYY-MM it takes effect (its month in a run counts from "
+        "January of the scenario's start_year)")
+    month: int | None = Field(
+        None, ge=0, le=1200, description="or: months after January of the population's year "
+        "(of the scenario's start_year when the population gives none)")
+    type: str = Field(min_length=1, description="the buyer group whose buyers cease to exist")
+    merged: int = Field(ge=1, le=100_000, description="how many of them merge into others")
+    into_type: str | None = Field(
+        None, description="the buyer group they merge into (default: the same group)")
+    absorbers: int | None = Field(
+        None, ge=1, le=100_000, description="how many buyers take them over, the merged spread "
+        "evenly over them (default: as many as merged, one each)")
+    source: str | None = None
+    assumed: bool = False
+
+    @model_validator(mode="after")
+    def _when(self) -> Merger:
+        if (self.date is None) == (self.month is None):
+            raise ValueError("give date (YYYY-MM) or month, exactly one")
+        return self
+
+    def calendar(self, year: int) -> tuple[int, int]:
+        """(year, month 1-12) it takes effect, ``month`` counted from January of ``year``."""
+        if self.date is not None:
+            y, m = self.date.split("-")
+            return int(y), int(m)
+        return year + self.month // 12, self.month % 12 + 1
+
+
 class Population(Strict):
     """Who buys and who supplies in one country, and what they need."""
 
@@ -97,6 +138,12 @@ class Population(Strict):
         215_000, ge=0, description="purchases above it must be tendered (EU threshold)"
     )
     foreign_suppliers_allowed: bool = True
+    year: int | None = Field(
+        None, ge=1900, le=2100, description="the calendar year the counts describe (default: "
+        "the scenario's start_year); a merger's month counts from its January")
+    mergers: list[Merger] = Field(
+        default_factory=list, max_length=200,
+        description="structural changes over the horizon (municipal mergers), ODD 7.13")
     assumed: bool = False
 
     @model_validator(mode="after")
@@ -104,6 +151,16 @@ class Population(Strict):
         if any(v < 0 for v in self.themes.values()) or sum(self.themes.values()) <= 0:
             raise ValueError("themes: shares must be non-negative and sum to more than 0")
         return self
+
+    def merger_months(self, start_year: int) -> list[int]:
+        """Each merger's month in a run that starts in January of ``start_year`` (negative:
+        it took effect before the run, so the run starts with it done)."""
+        year = self.year if self.year is not None else start_year
+        out = []
+        for m in self.mergers:
+            y, mon = m.calendar(year)
+            out.append(12 * (y - start_year) + mon - 1)
+        return out
 
 
 class Instrument(Strict):
