@@ -16,14 +16,17 @@ To let idle buyers cost nothing the step is vectorised over solutions, and every
 keyed by the solution's identity (``Solution.key``), the month and the buyer (rng.py), so a
 solution has the same luck in a scheme's run and in its counterfactual whatever else
 spreads. Each solution has a fixed bound ``b`` on its hazard (``2 (p + q) quality``: full
-awareness, every peer adopted, the largest price pull). Its candidates in a month are the
-concerned buyers (in a fixed order) reached by geometric jumps with success chance ``b``,
-each jump a keyed draw (solution, month, k); each candidate then adopts when its own keyed
-draw (solution, month, buyer) times ``b`` falls below its hazard ``h`` (thinning). Together
-that is exactly an independent chance ``h`` for every concerned buyer, and whether buyer i
-adopts solution s in month t depends only on the state and on draws keyed by (s, t, i):
-common random numbers hold event by event. The cost grows with the candidates, not with
-the buyers; only the few that adopt reach Python.
+awareness, every peer adopted, the largest price pull). Its candidates are the points of
+one stream over month x concerned buyer (position ``month * n + i``, buyers in a fixed
+order) reached by geometric jumps with success chance ``b``, jump j being the keyed draw
+(solution, j); each candidate then adopts when its own keyed draw (solution, month,
+buyer) times ``b`` falls below its hazard ``h`` (thinning). Together that is exactly an
+independent chance ``h`` for every concerned buyer in every month, and whether buyer i
+adopts solution s in month t depends only on the state and on draws keyed by s and by
+(s, t, i): the candidates of a solution are the same in every run, whenever it appears,
+so common random numbers hold event by event. Candidates are planned a year ahead in one
+vectorised pass (``_plan_live``), which keeps the cost per month to a few array
+operations on the few buyers who might adopt; only those that do reach Python.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from . import rng as crn
 from .project import Solution
 from .rng import Purpose
 
-MONTH_SHIFT = 1 << 24  # counters: month * 2**24 + k (k-th jump, or the buyer's row)
+MONTH_SHIFT = 1 << 24  # counters: month * 2**24 + the buyer's row
+PLAN_MONTHS = 12  # candidates are planned a year ahead (memory stays bounded)
 MAX_PULL = 2.0  # the largest price pull of scaling support (``_price_pull``)
 
 if TYPE_CHECKING:
@@ -57,6 +61,8 @@ class Diffusion:
         self.n_regions = int(self._region.max()) + 1 if len(self._region) else 1
         self._rel_by_region = model.draws.concerned_by_region  # challenge x region
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
+        # month -> planned candidates (solution ids, buyer rows, their adoption draws)
+        self._schedule: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._allocate(64)
 
     def _allocate(self, capacity: int) -> None:
@@ -70,7 +76,8 @@ class Diffusion:
             "theme": ((), np.int64), "challenge_of": ((), np.int64), "live": ((), bool),
             "_start": ((), np.int64),
             "bound": ((), float), "_log1m": ((), float), "_kgap": ((), np.uint64),
-            "_kadopt": ((), np.uint64), "rad": ((self.n_regions,), np.int64)}
+            "_kadopt": ((), np.uint64), "rad": ((self.n_regions,), np.int64),
+            "_planned": ((), bool), "_jump": ((), np.int64), "_at": ((), np.int64)}
         for name, (shape, dtype) in fields.items():
             grown = np.zeros((capacity, *shape), dtype=dtype)
             if old:
@@ -104,6 +111,7 @@ class Diffusion:
         self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
         self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
         self.live[n] = True
+        self._at[n] = -1  # its candidate stream has not started
         if sol.adopters:
             self._used(sol)
 
@@ -154,37 +162,36 @@ class Diffusion:
 
     def step(self) -> None:
         """Lets every live solution spread for one month."""
-        if not self.live.any():
-            return
         m, b = self.model, self.model.behaviour
-        idx = np.flatnonzero(self.live)
-        ad, n = self.ad[idx], self._n[idx]
-        share_type = ad / self._rel1[idx]
-        share_all = ad.sum(1, keepdims=True) / np.maximum(self.rel[idx].sum(1, keepdims=True), 1)
-        w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
-        peer = w_type * share_type + (1 - w_type - w_region) * share_all
-        bound = self.bound[idx]
-        seg, pos = self._candidates(idx, n, m.month)
-        if len(seg) == 0:
+        if m.month % PLAN_MONTHS == 0 or self._unplanned:
+            self._plan_live(m.month)
+        pieces = self._schedule.pop(m.month, None)
+        if not pieces:
             return
-        rows = self._rows[self._start[idx][seg] + pos]
-        sol_ids = idx[seg]
+        sol_ids, rows, u = (pieces[0] if len(pieces) == 1
+                            else (np.concatenate(x) for x in zip(*pieces, strict=True)))
         fresh = ~self._adopted[sol_ids, rows]
-        seg, rows, sol_ids = seg[fresh], rows[fresh], sol_ids[fresh]
+        sol_ids, rows, u = sol_ids[fresh], rows[fresh], u[fresh]
         # keep each candidate with its own hazard over the bound (exact thinning)
         types = m.buyers.type_idx[rows]
         themes = self.theme[sol_ids]
         regions = self._region[rows]
+        ad = self.ad[sol_ids]
+        n = np.maximum(self.rel[sol_ids].sum(1), 1)  # the concerned buyers that still exist
+        w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
+        share_type = ad[np.arange(len(rows)), types] / self._rel1[sol_ids, types]
         share_region = self.rad[sol_ids, regions] / np.maximum(
             self._rel_by_region[self.challenge_of[sol_ids], regions], 1)
-        peer_i = peer[seg, types] + w_region * share_region
+        peer = (w_type * share_type + (1 - w_type - w_region) * ad.sum(1) / n
+                + w_region * share_region)
         price = self.unit_cost[sol_ids] * m.size_scales[rows]
-        h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer_i)
+        h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer)
              * self.quality[sol_ids] * self._price_pull(themes, price, rows)
              * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
-        u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], m.month * MONTH_SHIFT + rows))
-        keep = u * bound[seg] < h
+        keep = u * self.bound[sol_ids] < h
         sol_ids, rows, price = sol_ids[keep], rows[keep], price[keep]
+        if len(rows) == 0:
+            return
         # a peer that cannot pay the price even less the largest scaling grant it could still
         # get is out; budgets and grant money only fall within a month, so one look before
         # the purchases is exact
@@ -193,39 +200,76 @@ class Diffusion:
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
 
-    def _candidates(self, idx: np.ndarray, n: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray]:
-        """This month's candidates of each live solution: (its position in ``idx``, the
-        candidate's position among the solution's concerned buyers).
+    @property
+    def _unplanned(self) -> bool:
+        """Whether a solution became live since its candidates were last planned."""
+        return len(self.solutions) > 0 and bool((self.live[:len(self.solutions)]
+                                                 & ~self._planned[:len(self.solutions)]).any())
 
-        Geometric jumps with success chance ``bound``: jump k of solution s is the keyed draw
-        (s, month, k). Blocks of jumps are drawn until each solution has passed its last
-        concerned buyer (the first block almost always suffices).
+    def _plan_live(self, month: int) -> None:
+        """Plans the candidates of every live solution up to the end of this planning block.
+
+        At a block's start every live solution is planned; within a block only solutions
+        that became live since (their stream starts at position 0 and is skipped forward).
         """
-        log1m, kgap = self._log1m[idx], self._kgap[idx]
-        expect = n * self.bound[idx]
-        todo = np.flatnonzero(n > 0)
-        at = np.full(len(idx), -1, dtype=np.int64)  # last position reached
-        done_k = np.zeros(len(idx), dtype=np.int64)  # jumps drawn so far
+        n_sol = len(self.solutions)
+        live = self.live[:n_sol]
+        todo = np.flatnonzero(live if month % PLAN_MONTHS == 0 else live & ~self._planned[:n_sol])
+        self._planned[todo] = True
+        todo = todo[(self._n[todo] > 0) & (self.bound[todo] > 0)]
+        if len(todo) == 0:
+            return
+        end = min(self.model.months, (month // PLAN_MONTHS + 1) * PLAN_MONTHS)
+        seg, pos = self._draw_jumps(todo, end * self._n[todo])
+        sol_ids = todo[seg]
+        n = self._n[sol_ids]
+        when = pos // n
+        ok = when >= month  # a solution live from a later month skips its stream's past
+        if not ok.any():
+            return
+        sol_ids, when, pos, n = sol_ids[ok], when[ok], pos[ok], n[ok]
+        rows = self._rows[self._start[sol_ids] + pos - when * n]
+        u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], when * MONTH_SHIFT + rows))
+        order = np.argsort(when, kind="stable")
+        sol_ids, when, rows, u = sol_ids[order], when[order], rows[order], u[order]
+        months, first = np.unique(when, return_index=True)
+        for mo, a, z in zip(months.tolist(), first.tolist(), [*first[1:].tolist(), len(when)],
+                            strict=True):
+            self._schedule.setdefault(mo, []).append((sol_ids[a:z], rows[a:z], u[a:z]))
+
+    def _draw_jumps(self, todo: np.ndarray, until: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each solution's candidates from where its stream stands to position ``until``:
+        (its position in ``todo``, the candidate's position in the stream).
+
+        A solution's stream runs over month x concerned buyer (position ``month * n + i``),
+        by geometric jumps with success chance ``bound``; jump j is the keyed draw
+        (solution, j). Blocks of jumps are drawn until each solution has passed ``until``;
+        jumps beyond it are not consumed (the next block redraws them: the same keys).
+        """
+        log1m, kgap = self._log1m[todo], self._kgap[todo]
+        expect = (until - self._at[todo] - 1) * self.bound[todo]
+        live = np.arange(len(todo))
         segs, poss = [], []
-        while len(todo):
-            k = np.ceil(expect[todo] + 4 * np.sqrt(expect[todo]) + 4).astype(np.int64)
-            seg = np.repeat(todo, k)
+        while len(live):
+            t = todo[live]
+            k = np.ceil(expect[live] + 4 * np.sqrt(expect[live]) + 4).astype(np.int64)
+            seg = np.repeat(live, k)
             first = np.cumsum(k) - k
-            j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(done_k[todo], k)
-            u = crn.to_uniform(crn.chain(kgap[seg], month * MONTH_SHIFT + j))
-            with np.errstate(divide="ignore", invalid="ignore"):
+            j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(self._jump[t], k)
+            u = crn.to_uniform(crn.chain(kgap[seg], j))
+            with np.errstate(divide="ignore"):
                 gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
-            gap = np.nan_to_num(gap, nan=0.0, posinf=n.max() + 1.0).astype(np.int64)
+            gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # bound 1: log1m -inf
             steps = np.cumsum(gap + 1)
-            pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(at[todo], k)
-            ok = pos < n[seg]
+            pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(self._at[t], k)
+            ok = pos < until[seg]
             segs.append(seg[ok])
             poss.append(pos[ok])
-            last = pos[first + k - 1]
-            at[todo], done_k[todo] = last, done_k[todo] + k
-            todo = todo[last < n[todo]]
-        if not segs:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            used = np.add.reduceat(ok.astype(np.int64), first)
+            self._jump[t] += used
+            self._at[t] = np.where(used > 0, pos[first + used - 1], self._at[t])
+            live = live[used == k]  # every jump drawn was consumed: the stream goes on
+            expect = (until - self._at[todo] - 1) * self.bound[todo]
         return np.concatenate(segs), np.concatenate(poss)
 
     def _price_pull(self, themes: np.ndarray, price: np.ndarray, rows: np.ndarray) -> np.ndarray:
