@@ -26,7 +26,7 @@ OUTCOMES = (
     "public_eur_per_additional_adopter", "adopters_existing_products",
     "private_eur_per_public_eur", "small_buyer_share", "sme_contract_share",
     "first_of_kind_share", "transfer_share", "budget_use_share", "buyers_innovating",
-    "contracts_per_project", "follow_on_sales_eur",
+    "contracts_per_project", "follow_on_sales_eur", "loan_repaid_eur",
 )
 ALIASES = {  # old name -> new name, kept for one release (README, contract changes)
     "additional_adoptions": "additional_adopters",
@@ -36,7 +36,7 @@ EXTRA = (
     "buyers_in_scheme", "substantial_innovations", "abort_share_rushed",
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
     "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
-    "retenders_lost", "buyers_own_money_eur",
+    "retenders_lost", "buyers_own_money_eur", "loan_due_after_horizon_eur",
     *ALIASES,  # reported under the old names too, for one release
 )
 
@@ -99,7 +99,10 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     awarded = sum(g.awarded for p in funded for g in p.grants) + sum(e for _, e, _ in led.prizes)
     spend = prog.spent
     services = m.services_cost()
-    public = spend + services
+    fin = m.finance
+    repaid = fin.repaid if fin is not None else 0.0  # loans repaid to the scheme (ODD 7.14)
+    paid_out = spend + services
+    public = paid_out - repaid  # what the scheme cost, net of what came back
     grants = [s for s in prog.instruments if s.type != "joint_process"]
     ceiling = sum(s.budget_over(m.months) for s in grants)
     granted_all = sum(s.granted for s in grants)
@@ -136,11 +139,11 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "followers": led.n_followers,
         "months_to_spread": float(np.mean(spread)) if spread else NAN,
         "deadweight_share": ratio(sum(p.need.id in cf.started_needs for p in funded), len(funded)),
-        "deadweight_eur_share": ratio(deadweight_eur(m, cf), public),
+        "deadweight_eur_share": ratio(deadweight_eur(m, cf), paid_out),
         "additional_adopters": additional,
         "public_eur_per_additional_adopter": public / additional if additional > 0 and public else NAN,
         "adopters_existing_products": len(led.adopters_existing),
-        "private_eur_per_public_eur": ratio(sum(p.supplier_invest for p in funded), public),
+        "private_eur_per_public_eur": ratio(sum(p.supplier_invest for p in funded), paid_out),
         "small_buyer_share": ratio(sum(m.buyers.small[p.need.buyer] for p in funded), len(funded)),
         "sme_contract_share": ratio(sum(p.sme_contracts for p in m.projects), contracts),
         "first_of_kind_share": ratio(sum(a.first_of_kind for a in adoptions), len(adoptions)),
@@ -150,6 +153,8 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "buyers_innovating": len(led.innovating),
         "contracts_per_project": ratio(sum(p.contracts for p in dev_projects), len(dev_projects)),
         "follow_on_sales_eur": sum(a.price for a in new if a.via != "own"),
+        "loan_repaid_eur": repaid,
+        "loan_due_after_horizon_eur": fin.after_horizon if fin is not None else 0.0,
         "buyers_in_scheme": len(led.in_scheme),
         "substantial_innovations": sum(1 for p in m.projects if (p.funded or p.joint)
                                        and p.completed_month >= 0
@@ -165,9 +170,10 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "budget_granted_eur": granted_all,
         "budget_ceiling_eur": ceiling,
         "retenders_lost": sum(p.lost_to_retender for p in m.projects),
-        # what buyers paid from their own annual budgets (projects and purchases): against
-        # the counterfactual, the budgets a scheme draws into co-financing
-        "buyers_own_money_eur": m.money.paid_by("buyer"),
+        # what buyers paid from their own annual budgets (projects, purchases, loan
+        # repayments), less grants paid after the fact back to them: against the
+        # counterfactual, the budgets a scheme draws into co-financing
+        "buyers_own_money_eur": m.money.paid_by("buyer") - m.money.reimbursed,
     }
     for old_name, new_name in ALIASES.items():
         out[old_name] = out[new_name]

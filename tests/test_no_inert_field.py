@@ -42,6 +42,7 @@ from simpolicy.scenario.behaviour import Behaviour
 from simpolicy.scenario.errors import InputError
 from simpolicy.scenario.loader import scenario_dir, with_sets
 from simpolicy.scenario.schema import (
+    LOAN_FIELDS,
     PHASES,
     BuyerGroup,
     CompetenceCentre,
@@ -81,6 +82,16 @@ COMPANIONS = {  # field -> settings without which it cannot act (in both runs)
     "call_themes": {"calls_per_year": 2, "themes": []},
     "total_budget_eur": {"annual_budget_eur": None},
     "annual_budget_eur": {"total_budget_eur": None},
+    "paid_to": {"payment_lag_months": 0},  # money to suppliers is paid as phases start
+    # a loan's terms act only on a loan (schema.Instrument refuses them on a grant)
+    **{f: {"financing": "loan"} for f in LOAN_FIELDS},
+}
+
+CASE_COMPANIONS = {  # (field, type) -> settings it needs on that type's template
+    # a failed purchase (the tender found nothing) has drawn only the loan's preparation
+    # and tender lines: Austria's Transfer pays neither, so it has nothing to repay
+    ("repayment_on_failure", "purchase_cofinancing"): {
+        "phases": ["preparation", "tender", "purchase", "implementation"]},
 }
 
 
@@ -103,6 +114,8 @@ def changes(model: type[BaseModel], name: str, value):
         return [not value]
     if name in ("selection",):
         return ["ranked" if value == "first_come" else "first_come"]
+    if name == "financing":
+        return ["loan" if value == "grant" else "grant"]
     if name == "paid_to":
         return ["supplier" if value == "buyer" else "buyer"]
     if name == "type" and model is SupplierGroup:
@@ -200,7 +213,11 @@ def _population(name: str = POPULATION) -> dict:
 # A joint process gathers buyers whose needs on one challenge arrive within a few months:
 # on Lithuania's 120 buyers that almost never makes a group of two, so a process's size
 # cap acts only on a larger population (Denmark's).
-FIELD_POPULATION = {"buyers_per_process": "denmark_baseline"}
+FIELD_POPULATION = {"buyers_per_process": "denmark_baseline",
+                    # a loan's terms move a decision only at its margin, and its repayments
+                    # fall due only after projects end: Lithuania's few loans within three
+                    # years have neither, Denmark's many have both
+                    **{f: "denmark_baseline" for f in LOAN_FIELDS}}
 
 
 def _instrument_data(itype: str, field: str, scarce: float = 0.5) -> dict:
@@ -218,6 +235,7 @@ def _instrument_data(itype: str, field: str, scarce: float = 0.5) -> dict:
     for k, v in COMPANIONS.get(field, {}).items():
         if k in APPLIES and itype in APPLIES[k]:
             d[k] = v
+    d.update(CASE_COMPANIONS.get((field, itype), {}))
     return d
 
 

@@ -59,6 +59,8 @@ OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "buyers_own_money_eur": ("Buyers' own money paid (projects and purchases)", "EUR"),
     "contracts_per_pcp": ("Development contracts per pre-commercial procurement", "contracts"),
     "adoptions_per_scheme_solution": ("Buyers per solution the scheme developed", "buyers"),
+    "loan_repaid_eur": ("Loans repaid to the scheme", "EUR"),
+    "loan_due_after_horizon_eur": ("Loan instalments due after the horizon", "EUR"),
 }
 
 # What the monthly series show, and the question each answers (the report's curves).

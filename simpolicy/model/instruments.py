@@ -181,13 +181,14 @@ class InstrumentState:
                      awarded=amount, plan=dict(plan))
 
     def release(self, grant: Grant) -> None:
-        """Gives back the unpaid part of a grant when its project ends early."""
-        unpaid = grant.amount - grant.paid
+        """Gives back the unpaid part of a grant when its project ends early; what a grant
+        paid after the fact owes for costs already realised stays committed (``pending``)."""
+        unpaid = grant.amount - grant.paid - grant.pending
         if self.spec.annual_budget_eur is not None:
             self.committed[grant.year] -= unpaid
         else:
             self.committed_total -= unpaid
-        grant.amount = grant.paid
+        grant.amount = grant.paid + grant.pending
 
     def pay(self, grant: Grant, line: str) -> float:
         """Pays what the grant planned for one cost line, once (never more than is left)."""

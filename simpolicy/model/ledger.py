@@ -109,6 +109,7 @@ class Ledger:
             "projects_completed": self.n_completed,
             "projects_aborted": self.n_aborted,
             "programme_spend_eur": m.programme.spent,
-            "public_money_eur": m.programme.spent + m.services_cost(),
+            "public_money_eur": m.programme.spent + m.services_cost()
+            - (m.finance.repaid if m.finance is not None else 0.0),  # net of loans repaid
             "buyers_innovating": len(self.innovating),
         })

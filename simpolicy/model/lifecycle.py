@@ -59,16 +59,22 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     rest = cost - public if cost > public else 0.0
     pooled = p.need.background * rest  # pools and foundations top up what the scheme leaves
     own = rest - pooled
+    fin = model.finance  # loans or grants paid after the fact (loans.py); None without them
+    if fin is not None and p.grants:
+        own += fin.ahead(p, lines)  # the buyer pre-finances what is paid after the fact
     left, row = model.buyers.budget_left, p.need.buyer
     if phase in CHECKED_PHASES and own > left[row] + 1e-9:  # Buyer.can_afford, inlined (hot)
         if phase == "development" and own > left[row] + model.buyers.budget[row]:
             return False
     p.phase, p.phase_end = phase, model.month + months
     money = model.money
-    for g in p.grants:
-        st = model.state(g)
-        for line in lines:
-            money.grant(st, g, line, p.id)
+    if fin is not None:
+        fin.pay_phase(p, lines)
+    else:
+        for g in p.grants:
+            st = model.state(g)
+            for line in lines:
+                money.grant(st, g, line, p.id)
     if pooled > 0:
         money.background(row, pooled, phase, p.id)
     if own > 0:
@@ -132,6 +138,8 @@ def _try_purchase(model: PolicyModel, p: Project) -> None:
     buyer = model.buyer(p.need.buyer)
     cost = p.costs.get("purchase", 0.0) + p.costs.get("implementation", 0.0)
     own = max(0.0, cost - planned(p, ("purchase", "implementation"))) * (1 - p.need.background)
+    if model.finance is not None:  # a purchase grant paid after the fact is advanced
+        own += model.finance.ahead(p, ("purchase", "implementation"))
     # a planned purchase was budgeted (it may draw on next year's budget); without a plan
     # nobody set money aside and the solution waits for a budget year that makes one
     # (the valley of death, brief 4.1 path b)

@@ -19,6 +19,7 @@ from .diffusion import Diffusion
 from .draws import draws_for
 from .instruments import competition_multiple, office_cost
 from .ledger import Ledger
+from .loans import Finance
 from .money import Money
 from .needs import NeedSource
 from .programme import Decision, Programme
@@ -60,6 +61,7 @@ class PolicyModel(mesa.Model):
         self.programme = Programme(self)
         self.services = Services(self)
         self.money = Money(self)
+        self.finance = Finance.of(self)  # loans, grants paid after the fact; None without
         self.ledger = Ledger(self)
         self.diffusion = Diffusion(self)
         self.needs = NeedSource(self, self.draws)
@@ -120,6 +122,8 @@ class PolicyModel(mesa.Model):
         self.services.step()
         for decision in self.programme.run_calls(self.month):
             self.decide(decision)
+        if self.finance is not None:
+            self.finance.step()  # grants paid after the fact arrive, loan instalments fall due
         lifecycle.advance_due(self)
         self.diffusion.step()
         self.ledger.record_month()
@@ -177,7 +181,8 @@ class PolicyModel(mesa.Model):
             costs = {**costs, "office": office_cost(office.spec, costs)}
             offers = self.programme.offers(need, costs, self.month)
         # not worth it even with every grant on offer: then not with less either
-        if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0):
+        if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0,
+                              [(st.spec, a) for st, a in offers] if self.finance else ()):
             return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
@@ -189,18 +194,26 @@ class PolicyModel(mesa.Model):
         if decision.waiting == 0:
             self.decide(decision)
 
-    def _worth_it(self, need: Need, costs: dict[str, float], public: float) -> bool:
-        """Whether the buyer starts, given the public money it would receive."""
+    def _worth_it(self, need: Need, costs: dict[str, float], public: float,
+                  financed=()) -> bool:
+        """Whether the buyer starts, given the public money it would receive.
+
+        ``financed``: (instrument spec, EUR) of that money where the scheme has loans or
+        grants paid after the fact (loans.py). What is paid after the fact the buyer must
+        advance from its budget; what it expects to repay of a loan is a future obligation,
+        weighed like its own money at risk (ODD 7.14).
+        """
         total = sum(costs.values())
         public = min(public, total)
         own = (total - public) * (1 - need.background)
         years = 0.5 if need.market_exists else (6 + 24 * need.complexity) / 12
         buyer = self.buyer_agents[need.buyer]
+        late, owed = self.finance.weigh(need, financed, years, costs) if financed else (0.0, 0.0)
         # fixed annual budgets: this year's part must fit what is left, and each year's
         # share must fit a year's budget
-        first_year = (costs["preparation"] + costs["tender"]) * (1 - public / total)
-        feasible = buyer.can_afford(first_year) and own / max(1.0, years) <= buyer.annual_budget
-        return feasible and buyer.utility(need, own, years) > 0
+        first_year = (costs["preparation"] + costs["tender"]) * (1 - max(0.0, public - late) / total)
+        feasible = buyer.can_afford(first_year) and (own + late) / max(1.0, years) <= buyer.annual_budget
+        return feasible and buyer.utility(need, own + owed, years) > 0
 
     def shared_costs(self, need: Need, n: int) -> dict[str, float]:
         """A need's costs when n buyers share one process up to the development's end."""
@@ -218,7 +231,8 @@ class PolicyModel(mesa.Model):
         if "office" in d.costs and not any(g.plan.get("office") for g in d.awarded):
             d.costs = {k: v for k, v in d.costs.items() if k != "office"}  # no office paid
         public = sum(g.amount for g in d.awarded)
-        if not self._worth_it(d.need, d.costs, public):
+        financed = [(self.state(g).spec, g.amount) for g in d.awarded] if self.finance else ()
+        if not self._worth_it(d.need, d.costs, public, financed):
             for g in d.awarded:
                 self.state(g).release(g)
             return
@@ -295,6 +309,8 @@ class PolicyModel(mesa.Model):
         """Ends a project; unpaid grants go back to the programme."""
         p.status, p.reason = status, reason
         self.active.remove(p)
+        if self.finance is not None and p.grants:
+            self.finance.ended(p, status)  # a loan's repayment falls due by the outcome
         for g in p.grants:
             self.state(g).release(g)
         self.ledger.ended(p)

@@ -9,9 +9,13 @@ analyst quotes can be traced to payments. Actors:
 - ``("buyer", row)``: a buyer paying its own share from its annual budget;
 - ``("background", row)``: pools and foundations that exist without the scheme, paying
   part of what the scheme leaves to a buyer;
+- ``("other_funds", row)``: funds outside the scheme and the buyer's budget that repay a
+  loan for the buyer (Spain's EU regional funds);
 - payees ``("suppliers", project)``, ``("office", project)`` (an external project office),
   ``("staff", project)`` (a buyer's internal costs), ``("suppliers", -1)`` for purchases
-  outside a project, ``("services", id)`` for services.
+  outside a project, ``("services", id)`` for services,
+  ``("buyer", row)`` for a grant paid after the fact to the buyer that advanced the line,
+  ``("instrument", id)`` for a loan's repayment.
 
 ``tests/test_money.py`` balances every actor to the cent against the model's own counters
 (instrument ``paid``, buyers' budget draw-down) in every bundled scenario.
@@ -47,6 +51,7 @@ class Money:
 
     model: PolicyModel
     buyer_spent: float = 0.0
+    reimbursed: float = 0.0  # grants paid after the fact back to the buyers that advanced them
     totals: dict[str, float] = field(default_factory=dict)  # payer kind -> paid so far
     # plain tuples in Transfer's field order: a run records about 10,000 payments, and a
     # named tuple's constructor costs several times a tuple's (read through ``transfers``)
@@ -88,6 +93,25 @@ class Money:
     def service(self, service_id: str, amount: float) -> None:
         """A service's running cost for the month."""
         self._record(("service", service_id), ("services", service_id), amount, "service", -1)
+
+    def reimburse(self, instrument: str, row: int, amount: float, line: str, project: int) -> None:
+        """A grant paid after the fact reaches the buyer that pre-financed the line; it goes
+        back into the buyer's budget of the month it arrives (loans.py)."""
+        self.model.buyers.budget_left[row] += amount
+        self.reimbursed += amount
+        self._record(("instrument", instrument), ("buyer", row), amount, line, project)
+
+    def repayment(self, instrument: str, row: int, amount: float, from_budget: float,
+                  project: int) -> None:
+        """A loan instalment back to its instrument: the buyer's part from this year's budget,
+        the rest from other funds (``("other_funds", row)``: Spain's EU regional funds)."""
+        own = amount * from_budget
+        if own > 0:
+            self.model.buyers.budget_left[row] -= own
+            self.buyer_spent += own
+            self._record(("buyer", row), ("instrument", instrument), own, "repayment", project)
+        self._record(("other_funds", row), ("instrument", instrument), amount - own, "repayment",
+                     project)
 
     def paid_by(self, kind: str) -> float:
         """Everything actors of one kind paid (kept as payments are recorded)."""

@@ -62,6 +62,7 @@ class Grant:
     awarded: float = 0.0  # the amount at award, before any release: what "funded" reads
     plan: dict[str, float] = field(default_factory=dict)  # cost line -> amount to pay
     paid_lines: set[str] = field(default_factory=set)  # lines paid (each at most once)
+    pending: float = 0.0  # lines a grant paid after the fact still owes (loans.py)
 
 
 @dataclass(eq=False, slots=True)

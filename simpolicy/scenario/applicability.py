@@ -16,7 +16,10 @@ some outcome to move. The table follows what the model reads (simpolicy/model/):
   decide which purchases it covers); a prize pays ``rate x prize_eur`` up to the maximum;
 - a joint process has no grant money: its ``annual_budget_eur`` is its running cost;
 - buyer-side lines (internal costs, an external project office, the minimum share for
-  suppliers) mean nothing for money paid to suppliers or for buying what exists.
+  suppliers) mean nothing for money paid to suppliers or for buying what exists;
+- payment after the fact and loans (``loans.py``) act on the buyer's own budget, so they
+  exist for money paid to a buyer's project; supplier-side money and scaling grants are
+  paid as grants when due.
 """
 
 from __future__ import annotations
@@ -67,6 +70,15 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "buyers_per_process": ("joint_process",),
     "processes_per_year": ("joint_process", "prize"),
     "prize_eur": ("prize",),
+    # paid after the fact, loans (ODD 7.14): money that reaches a buyer's project; the loan
+    # fields also need ``financing: loan`` (schema.Instrument refuses them on a grant)
+    "payment_lag_months": BUYER_PAID,
+    "financing": BUYER_PAID,
+    "interest_rate": BUYER_PAID,
+    "repayment_years": BUYER_PAID,
+    "repayment_on_success": BUYER_PAID,
+    "repayment_on_failure": BUYER_PAID,
+    "repaid_from_budget_share": BUYER_PAID,
 }
 
 

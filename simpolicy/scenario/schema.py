@@ -30,6 +30,8 @@ InstrumentType = Literal[
     "prize",
 ]
 SelectionRule = Literal["first_come", "ranked"]
+LOAN_FIELDS = ("interest_rate", "repayment_years", "repayment_on_success", "repayment_on_failure",
+               "repaid_from_budget_share")  # read only when financing is a loan
 
 
 class Dist(Strict):
@@ -208,6 +210,22 @@ class Instrument(Strict):
     processes_per_year: float = Field(0.0, ge=0, le=1000)
     prize_eur: float = Field(0, ge=0)
     visibility: float = Field(1.0, ge=0, le=1, description="how well buyers know of it")
+    # paid after the fact and loans (ODD 7.14)
+    payment_lag_months: int = Field(
+        0, ge=0, le=60, description="0 = paid as a phase starts; n = paid n months later against "
+        "realised costs, so the buyer pre-finances the phase (Finland)")
+    financing: Literal["grant", "loan"] = Field(
+        "grant", description="loan: the buyer repays what was paid (Spain's FID Line)")
+    interest_rate: float = Field(0.0, ge=0, le=1, description="a loan's yearly interest")
+    repayment_years: int = Field(5, ge=1, le=30, description="yearly instalments of a loan, the "
+                                 "first a year after the project ends")
+    repayment_on_success: float = Field(
+        1.0, ge=0, le=1, description="share of a loan repaid when the project delivered")
+    repayment_on_failure: float = Field(
+        0.0, ge=0, le=1, description="share of a loan repaid when the project failed")
+    repaid_from_budget_share: float = Field(
+        1.0, ge=0, le=1, description="share of each instalment from the buyer's own budget; the "
+        "rest from other funds (Spain: EU regional funds)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Instrument:
@@ -217,6 +235,14 @@ class Instrument(Strict):
             raise ValueError("end_month is before start_month")
         if self.project_office_share + self.min_supplier_share > 1 + 1e-9:
             raise ValueError("project_office_share + min_supplier_share exceed 1")
+        if self.paid_to == "supplier" and (self.financing == "loan" or self.payment_lag_months):
+            raise ValueError("a loan or a payment after the fact works on the buyer's budget: "
+                             "not with paid_to: supplier")
+        if self.financing == "grant":
+            loan_only = [f for f in LOAN_FIELDS if getattr(self, f) != type(self).model_fields[f].default]
+            if loan_only:
+                raise ValueError(f"{', '.join(loan_only)} mean nothing for a grant: set "
+                                 "financing: loan, or remove them")
         if self.call_themes:
             if self.calls_per_year == 0:
                 raise ValueError("call_themes needs calls (calls_per_year > 0): an instrument "
