@@ -137,6 +137,8 @@ def changes(model: type[BaseModel], name: str, value):
         return [[["energy"], ["it"]]] if not value else [[]]
     if name == "down_selection":
         return [[2] if not value else []]
+    if name == "max_extension_months":  # no limit <-> strict (the grant ends at the plan's end)
+        return [0] if value is None else [None]
     if name == "calls_per_year":  # open all year <-> one call a year
         return [1] if value == 0 else [0]
     if name in ("start_month", "end_month"):
@@ -217,7 +219,10 @@ FIELD_POPULATION = {"buyers_per_process": "denmark_baseline",
                     # a loan's terms move a decision only at its margin, and its repayments
                     # fall due only after projects end: Lithuania's few loans within three
                     # years have neither, Denmark's many have both
-                    **{f: "denmark_baseline" for f in LOAN_FIELDS}}
+                    **{f: "denmark_baseline" for f in LOAN_FIELDS},
+                    # named followers act once a funded development is bought: on Lithuania's
+                    # few stage-gated SBRI contracts within three years, none may be
+                    **{f: "denmark_baseline" for f in ("follower_rights", "max_followers")}}
 
 
 def _instrument_data(itype: str, field: str, scarce: float = 0.5) -> dict:

@@ -190,6 +190,40 @@ class InstrumentState:
             self.committed_total -= unpaid
         grant.amount = grant.paid + grant.pending
 
+    def release_part(self, grant: Grant, amount: float) -> None:
+        """Gives back ``amount`` of a grant's unpaid money before its project ends: at a PCP's
+        stage gate, what was reserved for the contractors the buyer drops."""
+        amount = min(amount, grant.amount - grant.paid)
+        if amount <= 0:
+            return
+        if self.spec.annual_budget_eur is not None:
+            self.committed[grant.year] -= amount
+        else:
+            self.committed_total -= amount
+        grant.amount -= amount
+
+    def pay_part(self, grant: Grant, line: str, amount: float) -> float:
+        """Pays part of a line (a PCP phase pays only the contractors still in it); never
+        more than the grant has left. The line counts as paid from its first part on."""
+        amount = min(amount, grant.amount - grant.paid)
+        if amount <= 0:
+            return 0.0
+        grant.paid_lines.add(line)
+        grant.paid += amount
+        self.paid += amount
+        return amount
+
+    def extend(self, grant: Grant, line: str, amount: float) -> None:
+        """Adds ``amount`` to a grant for a new cost line (an overrun the programme extends),
+        committed from the grant's own pot (the caller checked it has the money)."""
+        if self.spec.annual_budget_eur is not None:
+            self.committed[grant.year] = self.committed.get(grant.year, 0.0) + amount
+        else:
+            self.committed_total += amount
+        grant.amount += amount
+        grant.awarded += amount
+        grant.plan[line] = grant.plan.get(line, 0.0) + amount
+
     def pay(self, grant: Grant, line: str) -> float:
         """Pays what the grant planned for one cost line, once (never more than is left)."""
         planned = grant.plan.get(line, 0.0)

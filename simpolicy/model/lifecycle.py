@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .market import development_succeeds, retender, tender
+from . import stages
+from .market import retender, tender
 from .project import U_RETENDER, U_TENDER_FIT, Project
 
 if TYPE_CHECKING:
@@ -98,13 +99,15 @@ def _after_tender(model: PolicyModel, p: Project) -> None:
     if not tender(model, p, p.contracts_wanted):
         model.end(p, "aborted", "no bid")
         return
-    months = 6 + round(24 * p.need.complexity)
-    if not enter(model, p, "development", months):
+    if not stages.start(model, p):  # its first phase, for a stage-gated PCP
         model.end(p, "aborted", "no budget")
 
 
 def _after_development(model: PolicyModel, p: Project) -> None:
-    ok, supplier = development_succeeds(model, p, p.phase_plan)
+    done = stages.advance(model, p)  # a PCP's stage gate or an overrun may come first
+    if done is None:
+        return
+    ok, supplier = done
     if not ok:
         model.end(p, "aborted", "failed")
         return
@@ -161,4 +164,5 @@ def _after_implementation(model: PolicyModel, p: Project) -> None:
 
 
 NEXT = {"preparation": _after_preparation, "tender": _after_tender, "development": _after_development,
-        "purchase": _try_purchase, "implementation": _after_implementation}
+        "overrun": _after_development, "purchase": _try_purchase,
+        "implementation": _after_implementation}

@@ -66,26 +66,36 @@ def supplier_subsidy(p: Project) -> float:
 
 
 def development_succeeds(model: PolicyModel, p: Project, phases: list[int]) -> tuple[bool, int]:
-    """Runs the development phases with down-selection; returns success and the best supplier."""
-    b = model.behaviour
+    """Runs the development phases with down-selection; returns success and the best supplier.
+
+    For a development paid in one go (a plain contract, a partnership): the most capable
+    contractors are kept. A stage-gated PCP runs its phases one by one instead (stages.py).
+    """
     caps = model.suppliers.capability[p.winners]
     order = np.argsort(-caps)
     alive = list(p.winners[order])
-    chance = (b.base_success * (1 - 0.5 * b.complexity_effect * p.need.complexity)
-              * (1 - b.preparation_effect * (1 - p.prep_quality))
-              * (1 - engagement_penalty(model, p)))
+    chance = success_chance(model, p)
     for phase, keep in enumerate(phases):
-        alive = alive[:keep]
-        survivors = []
-        for s in alive:
-            # each contractor's phase has its own draw (need, phase, supplier)
-            u = crn.uniform(model.seed, Purpose.PHASE_SUCCESS, p.need.id, phase, s)
-            if u < chance * (0.7 + 0.3 * model.suppliers.capability[s]):
-                survivors.append(s)
-        alive = survivors
+        alive = [s for s in alive[:keep] if phase_score(model, p, phase, s, chance) > 0]
         if not alive:
             return False, -1
     return True, int(alive[0])
+
+
+def success_chance(model: PolicyModel, p: Project) -> float:
+    """A contractor's chance to deliver a phase, before its own capability counts."""
+    b = model.behaviour
+    return (b.base_success * (1 - 0.5 * b.complexity_effect * p.need.complexity)
+            * (1 - b.preparation_effect * (1 - p.prep_quality))
+            * (1 - engagement_penalty(model, p)))
+
+
+def phase_score(model: PolicyModel, p: Project, phase: int, s: int, chance: float) -> float:
+    """The buyer's score of one contractor's phase result: how far its luck (its own draw
+    by need, phase and supplier) beat failure. Positive: the phase succeeded; a stage gate
+    keeps the best scores, so a result, not a reputation, decides who goes on."""
+    u = crn.uniform(model.seed, Purpose.PHASE_SUCCESS, p.need.id, phase, s)
+    return chance * (0.7 + 0.3 * float(model.suppliers.capability[s])) - u
 
 
 def engagement_penalty(model: PolicyModel, p: Project) -> float:

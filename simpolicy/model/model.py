@@ -289,6 +289,7 @@ class PolicyModel(mesa.Model):
                 p.pcp = spec.type == "pcp"
                 p.partnership = spec.type == "innovation_partnership"
                 p.contracts_wanted = spec.competing_suppliers
+                p.staged = competing(spec)  # paid phase by phase (stages.py)
                 p.phase_plan = [spec.competing_suppliers, *spec.down_selection]
             if spec.follower_rights and spec.max_followers:
                 p.followers = self.needs.followers(p.need, spec.max_followers, p.followers)

@@ -77,6 +77,13 @@ class Money:
         self._record(("instrument", st.id), (payee, project), amount, line, project)
         return amount
 
+    def grant_part(self, st: InstrumentState, g: Grant, line: str, amount: float,
+                   project: int) -> float:
+        """The instrument pays part of a suppliers' line (a PCP phase, contractor by contractor)."""
+        paid = st.pay_part(g, line, amount)
+        self._record(("instrument", st.id), ("suppliers", project), paid, line, project)
+        return paid
+
     def buyer(self, row: int, amount: float, line: str, project: int = -1) -> None:
         """The buyer pays from this year's budget (a budgeted purchase may overdraw it)."""
         if amount <= 0:

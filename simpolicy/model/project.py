@@ -88,6 +88,15 @@ class Project:
     winners: np.ndarray | None = None
     contracts_wanted: int = 1
     phase_plan: list[int] = field(default_factory=lambda: [1])
+    # development as it runs (stages.py): a stage-gated PCP's phase, its contractors still
+    # in it, the months of each phase, the share of the development grants still reserved
+    staged: bool = False
+    stage: int = 0
+    alive: list[int] = field(default_factory=list)
+    stage_months: tuple[int, ...] = ()
+    dev_reserved: float = 1.0
+    dev_months: int = 0  # the planned months of the development (all its phases)
+    overrun_months: int = 0  # months it runs beyond them (the tail, brief §4.7)
     purchase_deadline: int = 0
     lost_to_retender: bool = False
     followers: list[int] = field(default_factory=list)

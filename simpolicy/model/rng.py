@@ -69,6 +69,7 @@ class Purpose(IntEnum):
     PRIZE_ENTRANTS = 28  # how many firms enter an idea competition (need)
     KNOWS_SCALING = 29  # whether a buyer knows of a scaling grant (buyer, instrument)
     MERGER = 31  # which buyers a population's merger joins to which (merger entry, buyer)
+    DEV_OVERRUN = 30  # how far a development overruns its planned months (need)
 
 
 def _mix(x: int) -> int:

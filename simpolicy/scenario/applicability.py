@@ -66,6 +66,8 @@ APPLIES: dict[str, tuple[str, ...]] = {
     "max_followers": (*DEVELOPMENT, "purchase_cofinancing", "supplier_grant"),
     "competing_suppliers": ("pcp", "innovation_partnership", "supplier_grant"),
     "down_selection": ("pcp", "innovation_partnership", "supplier_grant"),
+    # a grant that pays development is extended (or not) when the development overruns
+    "max_extension_months": (*DEVELOPMENT, "supplier_grant"),
     # services
     "buyers_per_process": ("joint_process",),
     "processes_per_year": ("joint_process", "prize"),

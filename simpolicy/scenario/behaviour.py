@@ -43,6 +43,8 @@ class Behaviour(Strict):
     rushed_threshold: float = Field(0.45, ge=0, le=1, description="preparation quality below = rushed")
     preparation_grant_boost: float = Field(0.25, ge=0, le=1)
     full_cover_penalty: float = Field(0.25, ge=0, le=1, description="extra failure at 100 % cover")
+    overrun_sd_log: float = Field(
+        0.4, ge=0, le=2, description="tail of development overruns: log-sd of the overrun factor")
     engagement_share: float = Field(0.3, ge=0, le=1, description="own share below which engagement drops")
     # suppliers and markets
     supplier_margin: float = Field(0.15, ge=0, le=1)

@@ -204,6 +204,10 @@ class Instrument(Strict):
     paid_to: Literal["buyer", "supplier"] = "buyer"
     competing_suppliers: int = Field(1, ge=1, le=20, description="first-phase contracts")
     down_selection: list[int] = Field(default_factory=list, description="contracts kept per phase")
+    max_extension_months: int | None = Field(
+        None, ge=0, le=240,
+        description="months a development may overrun its plan and still be paid (its rate of the "
+        "overrun, within the cap); empty: no limit; 0: strict, the grant ends at the planned end")
     project_office_share: float = Field(0.0, ge=0, le=1, description="share for an external office")
     min_supplier_share: float = Field(0.0, ge=0, le=1, description="share that must go to suppliers")
     buyers_per_process: int = Field(1, ge=1, le=500, description="buyers joined in a joint process")
