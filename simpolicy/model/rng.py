@@ -61,7 +61,7 @@ class Purpose(IntEnum):
     PHASE_SUCCESS = 20  # whether one contractor's phase succeeds (need, phase, supplier)
     LATER_PLAN = 21  # a plan for a stalled purchase found in a budget year (need, month)
     FOLLOWER_UPTAKE = 22  # whether a named follower uses its right (need, follower)
-    DIFFUSION_GAP = 23  # candidate peers of a solution this month (solution, month, k)
+    DIFFUSION_GAP = 23  # a solution's candidate peers, month after month (solution, k-th jump)
     DIFFUSION_ADOPT = 24  # whether a candidate peer adopts (solution, month, buyer)
     TENDER = 25  # a tender's candidates, bids and ranking (need), a per-need generator
     FOLLOWERS = 26  # which buyers a tender names as followers (need), a per-need generator
