@@ -39,9 +39,13 @@ def lines_of(phase: str) -> tuple[str, ...]:
 def planned(p: Project, lines: tuple[str, ...]) -> float:
     """What the project's grants will still pay for these cost lines."""
     total = 0.0
-    for g in p.grants:
-        due = sum(g.plan.get(line, 0.0) for line in lines if line not in g.paid_lines)
-        total += min(g.amount - g.paid, due)
+    for g in p.grants:  # plain loops: this runs for every phase of every funded project
+        due, plan, paid_lines = 0.0, g.plan, g.paid_lines
+        for line in lines:
+            if line not in paid_lines:
+                due += plan.get(line, 0.0)
+        left = g.amount - g.paid
+        total += left if left < due else due
     return total
 
 
@@ -73,9 +77,10 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
         fin.pay_phase(p, lines)
     else:
         for g in p.grants:
-            st = model.state(g)
+            plan = g.plan
             for line in lines:
-                money.grant(st, g, line, p.id)
+                if line in plan:  # a grant pays only the lines it planned (Money.grant checks again)
+                    money.grant(model.state(g), g, line, p.id)
     if pooled > 0:
         money.background(row, pooled, phase, p.id)
     if own > 0:
