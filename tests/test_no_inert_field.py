@@ -143,6 +143,8 @@ def changes(model: type[BaseModel], name: str, value):
         return [1] if value == 0 else [0]
     if name in ("start_month", "end_month"):
         return [12] if value in (None, 0) else [0, None]
+    if name == "staff_capacity":  # empty is the default by size (1 small, 3 others)
+        return [0.5, 0.0, 10.0] if value is None else [None, 0.0]
     if value is None:  # an optional budget
         return [1_000_000.0]
     if name.endswith("_eur"):

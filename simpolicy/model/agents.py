@@ -100,3 +100,45 @@ def bid_decisions(model: PolicyModel, candidates: np.ndarray, fee: float, market
     at_risk = invest * (1 - subsidy) * b.risk_aversion * (1 - risk)
     bid = p_win * (gain - at_risk) > b.bid_cost_share * fee
     return bid & (cap >= 0.6 * complexity)
+
+
+class Staff:
+    """What each buyer's own staff can run at once, and what its running projects occupy.
+
+    Running an innovation project takes a project lead, procurement and legal work beside
+    money, and small buyers often have no one to spare (brief §3; the Danish proposal's
+    recommendation 5). A buyer's capacity is its type's ``staff_capacity`` (projects at once).
+    A project occupies 1 of it from its start until its development is delivered or it
+    ends, less ``staff_relief`` for each kind of support that does part of the work: a grant
+    that pays internal costs (a hired project manager), an external project office, the
+    competence centre's process support, a joint process's facilitator. A buyer whose
+    running projects leave no room for another's load does not start it, so what a scheme
+    pays for decides who can take part at all, not only the size of the grant. Kept as
+    Python lists (one float per buyer): the check runs for every need a buyer weighs.
+    """
+
+    def __init__(self, model: PolicyModel):
+        caps = np.array([g.staff for g in model.scenario.population.buyers] or [0.0])
+        self.capacity = caps[model.buyers.type_idx].tolist() if model.buyers.n else []
+        self.used = [0.0] * model.buyers.n
+        self.keep = 1.0 - model.behaviour.staff_relief
+        self.advised = model.advised.tolist()
+
+    def load(self, row: int, joint: bool = False, internal: bool = False, office: bool = False) -> float:
+        """The share of the buyer's capacity a project takes, after the support it has."""
+        helped = self.advised[row] + joint + internal + office
+        return self.keep ** helped if helped else 1.0
+
+    def room(self, row: int, load: float) -> bool:
+        """Whether the buyer's staff can take on a project of this load beside its others."""
+        return self.used[row] + load <= self.capacity[row] + 1e-9
+
+    def take(self, row: int, p, load: float) -> None:
+        p.staff = load
+        self.used[row] += load
+
+    def free(self, p) -> None:
+        """The project no longer needs the buyer's staff (delivered or ended); idempotent."""
+        if p.staff:
+            self.used[p.need.buyer] = max(0.0, self.used[p.need.buyer] - p.staff)
+            p.staff = 0.0

@@ -14,7 +14,7 @@ from simpolicy.scenario.schema import Scenario
 
 from . import lifecycle
 from . import rng as crn
-from .agents import Buyer, Supplier
+from .agents import Buyer, Staff, Supplier
 from .diffusion import Diffusion
 from .draws import draws_for
 from .instruments import competition_multiple, office_cost
@@ -25,7 +25,7 @@ from .needs import NeedSource
 from .programme import Decision, Programme
 from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution, solution_key
 from .rng import Purpose
-from .services import Services
+from .services import Services, centre_reach
 
 SHARED_PHASES = ("preparation", "tender", "development")
 
@@ -68,10 +68,10 @@ class PolicyModel(mesa.Model):
         self.market_products: dict[int, Solution] = {}
         self.projects: list[Project] = []
         self.active: list[Project] = []
-        centre = scenario.scheme.competence_centre
-        # buyers the competence centre works with (advice, templates, process support)
-        reach = crn.uniforms(seed, Purpose.CENTRE_REACH, np.arange(self.buyers.n))
-        self.advised = reach < (centre.reach if centre else 0.0)
+        # buyers the competence centre works with (advice, templates, process support), as
+        # many as its budget can support, and what each buyer's staff can run at once
+        self.advised, self.centre_reach = centre_reach(scenario, seed, self.buyers.n)
+        self.staff = Staff(self)
         self.dev_money_known = self.programme.dev_money_known()
         # how much each buyer inflates its own money at risk (Buyer.utility); advice relieves
         b = self.behaviour
@@ -184,6 +184,10 @@ class PolicyModel(mesa.Model):
         if not self._worth_it(need, costs, sum(a for _, a in offers) if offers else 0.0,
                               [(st.spec, a) for st, a in offers] if self.finance else ()):
             return
+        # nor if its staff could not run it even with all the help on offer
+        if not self._staffed(need.buyer, joint, "office" in costs,
+                             any(st.spec.internal_costs for st, _ in offers)):
+            return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
         decision.members, decision.prepared = members or [], prepared
@@ -193,6 +197,13 @@ class PolicyModel(mesa.Model):
         self.programme.apply(decision, self.month)
         if decision.waiting == 0:
             self.decide(decision)
+
+    def _staffed(self, row: int, joint: bool, office: bool, internal: bool) -> bool:
+        """Whether the buyer's staff can take on one more project with this support."""
+        staff = self.staff
+        if staff.used[row] + 1.0 <= staff.capacity[row]:
+            return True  # room even for a project without any help (the common case)
+        return staff.room(row, staff.load(row, joint, internal, office))
 
     def _worth_it(self, need: Need, costs: dict[str, float], public: float,
                   financed=()) -> bool:
@@ -232,7 +243,9 @@ class PolicyModel(mesa.Model):
             d.costs = {k: v for k, v in d.costs.items() if k != "office"}  # no office paid
         public = sum(g.amount for g in d.awarded)
         financed = [(self.state(g).spec, g.amount) for g in d.awarded] if self.finance else ()
-        if not self._worth_it(d.need, d.costs, public, financed):
+        internal = any(self.state(g).spec.internal_costs for g in d.awarded)
+        if not (self._worth_it(d.need, d.costs, public, financed)
+                and self._staffed(d.need.buyer, d.joint, "office" in d.costs, internal)):
             for g in d.awarded:
                 self.state(g).release(g)
             return
@@ -273,6 +286,8 @@ class PolicyModel(mesa.Model):
         p.prep_quality = min(1.0, max(0.0, float(quality)))
         p.rushed = p.prep_quality < b.rushed_threshold
         self._design_tender(p)
+        internal = any(self.state(g).spec.internal_costs for g in p.grants)
+        self.staff.take(need.buyer, p, self.staff.load(need.buyer, d.joint, internal, "office" in d.costs))
         self.projects.append(p)
         self.active.append(p)
         self.ledger.started(p)
@@ -310,6 +325,7 @@ class PolicyModel(mesa.Model):
         """Ends a project; unpaid grants go back to the programme."""
         p.status, p.reason = status, reason
         self.active.remove(p)
+        self.staff.free(p)
         if self.finance is not None and p.grants:
             self.finance.ended(p, status)  # a loan's repayment falls due by the outcome
         for g in p.grants:
@@ -334,6 +350,7 @@ class PolicyModel(mesa.Model):
         """A completed development becomes a solution others may later adopt."""
         q = 0.5 + 0.5 * float(self.suppliers.capability[p.supplier])
         p.solution = self.new_solution(p.need, "developed", q, p.supplier).id
+        self.staff.free(p)  # delivered: buying and implementing it is ordinary work
         self.ledger.completed(p)
         self.diffusion.live[p.solution] = False  # spreads only once someone uses it
 

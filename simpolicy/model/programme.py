@@ -286,7 +286,8 @@ class Programme(mesa.Agent):
         if c is None:
             return
         b, reached = self.model.buyers, self.model.advised
-        b.awareness += c.awareness_gain_per_year / 12 * c.reach * (1 - b.awareness)
+        # the reach its budget can support (services.centre_reach), not the reach it aims at
+        b.awareness += c.awareness_gain_per_year / 12 * self.model.centre_reach * (1 - b.awareness)
         b.capability[reached] += c.capability_gain_per_year / 12 * (1 - b.capability[reached])
 
     def dev_money_known(self) -> np.ndarray:

@@ -110,6 +110,7 @@ class Project:
 
     members: list[Need] = field(default_factory=list)  # joint process: the followers' needs
     via_service: str = ""  # the joint process or competition that prepared it, if any
+    staff: float = 0.0  # the share of its buyer's staff capacity it occupies while it runs
 
     @property
     def funded(self) -> bool:

@@ -22,7 +22,12 @@ without the service.
   prize is paid, and the buyer then weighs the need with the winning idea in hand.
 
 Running a service costs money (its ``annual_budget_eur``), counted in public money by
-``PolicyModel.services_cost``.
+``PolicyModel.services_cost``, and the money bounds what the service can handle (issue 17,
+item 9): a joint process runs at most ``annual_budget_eur / joint_process_cost_eur`` whole
+processes a year (none when the budget is below one; pooled needs wait and go back to their
+buyers), and a competence centre supports at most ``annual_budget_eur`` / (the hours a
+supported buyer takes x the cost of an hour) buyers; those beyond are turned away
+(``centre_reach``). A smaller budget serves fewer buyers.
 """
 
 from __future__ import annotations
@@ -44,6 +49,48 @@ POOL_MONTHS = 6  # the longest a need waits for a service before its buyer weigh
 POOL_TYPES = ("joint_process", "prize")
 
 
+def runs_per_year(spec, behaviour) -> float:
+    """How many processes a service can run a year: its ``processes_per_year``, and for a
+    joint process no more whole processes than its running budget pays for (a budget
+    below one process runs none; without a stated budget its cost is not modelled)."""
+    if spec.type != "joint_process" or spec.annual_budget_eur is None:
+        return spec.processes_per_year
+    affordable = math.floor(spec.annual_budget_eur / behaviour.joint_process_cost_eur + 1e-9)
+    return min(spec.processes_per_year, float(affordable))
+
+
+def centre_capacity(centre, behaviour) -> float:
+    """How many buyers a competence centre can support at once: its budget over what one
+    supported buyer costs a year (process support hours plus its legal advice hours, at
+    the cost of an adviser's hour)."""
+    hours = behaviour.advice_hours_per_buyer + centre.legal_advice_hours
+    per_buyer = hours * behaviour.advice_cost_per_hour_eur
+    return math.floor(centre.annual_budget_eur / per_buyer + 1e-9) if per_buyer > 0 else math.inf
+
+
+def centre_reach(scenario, seed: int, n: int) -> tuple[np.ndarray, float]:
+    """The buyers the competence centre supports, and the share of all buyers it reaches.
+
+    The centre reaches ``reach`` of the buyers (each buyer's own draw); when more of them
+    come than its capacity (``centre_capacity``) can support, the first ones (lowest draw)
+    are supported and the rest are turned away: no advice, process support or upskilling.
+    The reach that raises awareness shrinks in the same proportion. With room for all the
+    result is exactly the uncapped one, so a budget that is not binding changes nothing.
+    """
+    centre = scenario.scheme.competence_centre
+    u = crn.uniforms(seed, Purpose.CENTRE_REACH, np.arange(n))
+    if centre is None:
+        return np.zeros(n, dtype=bool), 0.0
+    reached = u < centre.reach
+    wanted = int(reached.sum())
+    cap = centre_capacity(centre, scenario.behaviour)
+    if wanted <= cap:
+        return reached, centre.reach
+    advised = np.zeros(n, dtype=bool)
+    advised[np.argsort(u, kind="stable")[:int(cap)]] = True
+    return advised, centre.reach * cap / wanted
+
+
 class Services:
     """The pools of needs waiting for a joint process or a competition, and the processes."""
 
@@ -53,11 +100,13 @@ class Services:
         self.members = [(k, st) for k, st in enumerate(prog.instruments) if st.type in POOL_TYPES]
         self.pools: dict[str, list[Need]] = {st.id: [] for _, st in self.members}
         self.credit = {st.id: 0.0 for _, st in self.members}
+        self.rate = {st.id: runs_per_year(st.spec, model.behaviour) for _, st in self.members}
 
     def running(self, st: InstrumentState, month: int) -> bool:
-        """Whether the service runs this month (joint processes need no grant money)."""
+        """Whether the service runs this month (joint processes need no grant money, but a
+        budget that pays for at least one process a year)."""
         end = st.spec.end_month if st.spec.end_month is not None else self.model.months
-        if st.spec.processes_per_year <= 0 or not st.spec.start_month <= month < end:
+        if self.rate.get(st.id, 0.0) <= 0 or not st.spec.start_month <= month < end:
             return False
         return st.type == "joint_process" or st.active(month)
 
@@ -79,7 +128,7 @@ class Services:
         for _, st in self.members:
             if not self.running(st, m.month):
                 continue
-            self.credit[st.id] += st.spec.processes_per_year / 12
+            self.credit[st.id] += self.rate[st.id] / 12
             while self.credit[st.id] >= 1 and self.pools[st.id]:
                 if st.type == "joint_process":
                     if not self._joint(st):
@@ -90,7 +139,7 @@ class Services:
             self.credit[st.id] = min(self.credit[st.id], 1.0)  # an idle service does not bank runs
         for _, st in self.members:
             pool = self.pools[st.id]
-            wait = min(POOL_MONTHS, math.ceil(12 / max(st.spec.processes_per_year, 1e-9)))
+            wait = min(POOL_MONTHS, math.ceil(12 / max(self.rate[st.id], 1e-9)))
             if pool and (m.month - pool[0].month >= wait or not self.running(st, m.month)):
                 on = self.running(st, m.month)
                 self.pools[st.id] = [n for n in pool if on and m.month - n.month < wait]
@@ -133,9 +182,16 @@ class Services:
         for n in group:
             if n not in best_joined:
                 m.consider(n)  # declined: weighs its need alone, as without the service
-        # the buyer with the largest budget leads; the others are its named followers
+        # the buyer with the largest budget whose staff can take on the lead leads; the
+        # others are its named followers. With nobody free to lead, each weighs its need alone
         joined = sorted(best_joined, key=lambda n: (-m.annual_budgets[n.buyer], n.id))
-        lead, rest = joined[0], joined[1:]
+        staff = m.staff
+        lead = next((n for n in joined if staff.room(n.buyer, staff.load(n.buyer, joint=True))), None)
+        if lead is None:
+            for n in joined:
+                m.consider(n)
+            return True
+        rest = [n for n in joined if n is not lead]
         m.consider(lead, followers=[n.buyer for n in rest], joint=True, members=rest)
         return True
 

@@ -36,6 +36,14 @@ class Behaviour(Strict):
     multi_year_penalty_small: float = Field(0.3, ge=0, le=3, description="per committed year, small")
     application_cost_eur: float = Field(10000, ge=0, description="effort of one application")
     advice_risk_relief: float = Field(0.3, ge=0, le=1, description="risk a centre's advice removes")
+    # what services cost and what they can handle; what a project asks of a buyer's staff
+    advice_hours_per_buyer: float = Field(
+        20, ge=0, le=2000, description="a centre's process support hours per buyer and year")
+    advice_cost_per_hour_eur: float = Field(100, gt=0, le=10000, description="an adviser's hour")
+    joint_process_cost_eur: float = Field(
+        50000, gt=0, le=1e8, description="running one joint process (facilitation, dialogue)")
+    staff_relief: float = Field(
+        0.5, ge=0, le=1, description="share of a project's staff work each kind of support takes")
     # project success
     base_success: float = Field(0.94, ge=0, le=1, description="success chance of one contractor's phase")
     complexity_effect: float = Field(0.5, ge=0, le=1)

@@ -65,8 +65,21 @@ class BuyerGroup(Strict):
     risk_tolerance: Share = Field(description="0 avoids any risk, 1 is risk neutral")
     awareness: Share = Field(description="chance of knowing a given funding instrument, 0-1")
     regions: int = Field(1, ge=1, le=1000, description="regions the group is spread over")
+    staff_capacity: float | None = Field(
+        None, ge=0, le=100,
+        description="innovation projects its own staff can run at once (a project lead, "
+                    "procurement and legal work each); empty: 1 for small buyers, 3 for others")
     assumed: bool = False
     source: str | None = None
+
+    @property
+    def staff(self) -> float:
+        """The staff capacity, or its default: a small buyer has one person to spare for an
+        innovation project beside its daily work, a larger one a few (assumed, docs/ODD.md
+        section 7.16)."""
+        if self.staff_capacity is not None:
+            return self.staff_capacity
+        return 1.0 if self.small else 3.0
 
 
 class SupplierGroup(Strict):
