@@ -27,6 +27,7 @@ OUTCOMES = (
     "private_eur_per_public_eur", "small_buyer_share", "sme_contract_share",
     "first_of_kind_share", "transfer_share", "budget_use_share", "buyers_innovating",
     "contracts_per_project", "follow_on_sales_eur", "loan_repaid_eur",
+    "supplier_survival_share", "first_time_supplier_share",
 )
 ALIASES = {  # old name -> new name, kept for one release (README, contract changes)
     "additional_adoptions": "additional_adopters",
@@ -37,6 +38,7 @@ EXTRA = (
     "abort_share_thorough", "solutions_unscaled", "diffusion_grants", "joint_processes",
     "budget_granted_eur", "budget_ceiling_eur", "contracts_per_pcp", "adoptions_per_scheme_solution",
     "retenders_lost", "buyers_own_money_eur", "loan_due_after_horizon_eur",
+    "supplier_entrants", "suppliers_active",
     *ALIASES,  # reported under the old names too, for one release
 )
 
@@ -93,7 +95,7 @@ def deadweight_eur(m: PolicyModel, cf: Baseline) -> float:
 
 def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     """All outcomes of a run against its counterfactual (same seed, no scheme)."""
-    led, prog = m.ledger, m.programme
+    led, prog, firms = m.ledger, m.programme, m.firms
     funded = _grant_projects(m)
     n_funded = len(funded) + len(led.prizes)
     awarded = sum(g.awarded for p in funded for g in p.grants) + sum(e for _, e, _ in led.prizes)
@@ -174,6 +176,11 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         # repayments), less grants paid after the fact back to them: against the
         # counterfactual, the budgets a scheme draws into co-financing
         "buyers_own_money_eur": m.money.paid_by("buyer") - m.money.reimbursed,
+        # suppliers that learn, enter and leave (ODD 7.17)
+        "supplier_survival_share": firms.survival_share(),
+        "first_time_supplier_share": ratio(firms.first_time, firms.awarded),
+        "supplier_entrants": firms.entrants,
+        "suppliers_active": int(firms.active.sum()),
     }
     for old_name, new_name in ALIASES.items():
         out[old_name] = out[new_name]

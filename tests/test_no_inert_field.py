@@ -357,6 +357,7 @@ BEHAVIOUR_CONTEXT = {
     "full_cover_penalty": "lithuania",  # PCP at 90 %: little own money at stake
     "pilot_wins_retender": "flanders",  # developments completed and bought above the threshold
     "purchase_patience_months": "flanders",  # completed developments waiting for a budget
+    "supplier_exit_rate": "lithuania",  # idle firms leave only after supplier_idle_years (3)
 }
 CONTEXT_YEARS = 6
 

@@ -133,6 +133,8 @@ def denominators(m, cf, summary: dict[str, float]) -> dict[str, float]:
         "budget_use_share": summary["budget_ceiling_eur"],
         "contracts_per_project": len(dev),
         "contracts_per_pcp": sum(1 for p in dev if p.pcp or p.partnership),
+        "first_time_supplier_share": m.firms.awarded,
+        "supplier_survival_share": int((~m.firms.s.foreign[:m.firms.n_start]).sum()),
         "_solutions_adopted": len(adopted),
     }
 

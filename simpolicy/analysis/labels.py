@@ -61,6 +61,10 @@ OUTCOME_INFO: dict[str, tuple[str, str]] = {
     "adoptions_per_scheme_solution": ("Buyers per solution the scheme developed", "buyers"),
     "loan_repaid_eur": ("Loans repaid to the scheme", "EUR"),
     "loan_due_after_horizon_eur": ("Loan instalments due after the horizon", "EUR"),
+    "supplier_survival_share": ("Domestic suppliers still active at the end", "share"),
+    "first_time_supplier_share": ("Share of development contracts to first-time suppliers", "share"),
+    "supplier_entrants": ("Suppliers that entered the market", "suppliers"),
+    "suppliers_active": ("Suppliers active at the end", "suppliers"),
 }
 
 # What the monthly series show, and the question each answers (the report's curves).

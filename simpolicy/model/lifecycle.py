@@ -117,6 +117,7 @@ def _after_development(model: PolicyModel, p: Project) -> None:
         model.end(p, "aborted", "failed")
         return
     p.supplier = supplier
+    model.firms.delivered(supplier)  # a completed development: capability and a reference
     p.completed_month = model.month
     p.status = "completed"
     model.release_solution(p)

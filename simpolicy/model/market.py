@@ -49,8 +49,11 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
                                p.need.complexity, u_bid)]
     if len(bids) == 0:
         return False
-    order = np.argsort(-(model.suppliers.capability[bids] + 0.3 * u_rank[:len(bids)]))
-    winners = bids[order[:contracts_wanted]]
+    # the buyer ranks bidders by capability, references (ODD 7.17) and its own view
+    firms = model.firms
+    rank = model.suppliers.capability[bids] + firms.rank_bonus(bids) + 0.3 * u_rank[:len(bids)]
+    winners = bids[np.argsort(-rank)[:contracts_wanted]]
+    firms.contracted(winners)
     p.contracts = len(winners)
     p.sme_contracts = int(model.suppliers.sme[winners].sum())
     p.winners = winners
@@ -107,7 +110,8 @@ def engagement_penalty(model: PolicyModel, p: Project) -> float:
 
 
 def supplier_pool(model: PolicyModel, theme: int) -> np.ndarray:
-    """The suppliers that may bid for a need of this theme (domestic only where required)."""
+    """The suppliers that may bid for a need of this theme (domestic only where required):
+    its active firms, foreign ones as far as its domestic market is thin (suppliers.py)."""
     pool = model.suppliers_by_theme[theme]
     if not model.scenario.population.foreign_suppliers_allowed:
         pool = pool[~model.suppliers.foreign[pool]]

@@ -26,6 +26,7 @@ from .programme import Decision, Programme
 from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution, solution_key
 from .rng import Purpose
 from .services import Services, centre_reach
+from .suppliers import SupplierMarket
 
 SHARED_PHASES = ("preparation", "tender", "development")
 
@@ -52,6 +53,7 @@ class PolicyModel(mesa.Model):
         self.relevance = self.draws.relevance
         self.suppliers_by_theme = [np.flatnonzero(self.suppliers.theme == t)
                                    for t in range(len(self.theme_names))]
+        self.firms = SupplierMarket(self)  # the run's own suppliers: learn, enter, leave
         # a buyer's needs cost dev_cost_eur at the reference budget and scale with its
         # budget, the same rule in every country so that any scheme fits any population
         ratio = self.buyers.budget / self.behaviour.reference_budget_eur
@@ -132,6 +134,7 @@ class PolicyModel(mesa.Model):
     def new_year(self) -> None:
         """Annual budgets renew; awareness of development money and scaling grants is re-read."""
         self.buyers.new_year()
+        self.firms.new_year()  # idle firms leave, new ones enter (ODD 7.17)
         self.dev_money_known = self.programme.dev_money_known()
         self.programme.read_scaling_known()
 
@@ -395,6 +398,7 @@ class PolicyModel(mesa.Model):
         # product new to the public sector); most innovations are adapted from others
         first = sol.origin != "stock" and not sol.adopters
         sol.adopters.add(row)
+        self.firms.delivered(sol.supplier)  # a sale: the supplier learns, gains a reference
         sol.adoption_months.append(self.month)
         if sol.first_purchase < 0:
             sol.first_purchase = self.month

@@ -70,6 +70,9 @@ class Purpose(IntEnum):
     KNOWS_SCALING = 29  # whether a buyer knows of a scaling grant (buyer, instrument)
     MERGER = 31  # which buyers a population's merger joins to which (merger entry, buyer)
     DEV_OVERRUN = 30  # how far a development overruns its planned months (need)
+    SUPPLIER_EXIT = 32  # whether an idle domestic firm leaves this year (firm, year)
+    SUPPLIER_ENTRY = 33  # how many firms enter a theme this year (theme, year)
+    SUPPLIER_ENTRANT = 34  # an entrant's capability and risk tolerance (theme, year, slot, which)
 
 
 def _mix(x: int) -> int:

@@ -61,6 +61,19 @@ class Behaviour(Strict):
     bid_cost_share: float = Field(0.01, ge=0, le=1, description="cost of a bid / contract value")
     supplier_candidates: int = Field(40, ge=1, le=500, description="suppliers that look at a tender")
     pilot_wins_retender: float = Field(0.6, ge=0, le=1, description="chance the piloting supplier wins")
+    # suppliers that learn, enter and leave (ODD 7.17)
+    supplier_learning: float = Field(
+        0.1, ge=0, le=1, description="capability gained per delivery, a share of what is missing to 1")
+    reference_weight: float = Field(
+        0.1, ge=0, le=2, description="rank bonus of a bidder's references (saturating in their number)")
+    supplier_idle_years: int = Field(
+        3, ge=0, le=50, description="years without contract or sale after which a firm may leave")
+    supplier_exit_rate: float = Field(0.08, ge=0, le=1, description="yearly exit chance of an idle firm")
+    supplier_entry_rate: float = Field(
+        0.08, ge=0, le=1, description="entrants a year / a theme's domestic firms at the start")
+    entrant_capability: float = Field(0.35, ge=0, le=1, description="mean capability of an entrant")
+    thin_market_firms: float = Field(
+        150, ge=0, le=1e6, description="domestic firms of a theme below which all its foreign firms look")
     # purchase and valley of death
     purchase_patience_months: int = Field(24, ge=1, le=240)
     plan_base: float = Field(0.5, ge=0, le=1, description="chance a buyer plans the purchase")
