@@ -25,7 +25,20 @@ def test_every_target_has_a_source():
         assert p.band[0] <= p.band[1]
 
 
-@pytest.mark.parametrize("pattern", [p.id for p in load_targets()])
+# Patterns the issue-17 mechanisms moved out of band at these seeds, before the recalibration
+# that issue asks for (docs/calibration.md, "After issue 17"). Strict: the day one is back in
+# band this test fails, and its entry must go. Nothing else may leave its band.
+AWAITING_REFIT = {
+    "P3": "stage-gated PCP returns money at its gates, which funds more Lithuanian PCPs "
+          "(34 at 4 seeds; band 12-30)",
+    "P4": "weaker entrants replace idle Lithuanian firms and more PCPs fail "
+          "(0.68 at 4 seeds; band 0.35-0.65)",
+}
+
+
+@pytest.mark.parametrize("pattern", [
+    pytest.param(p.id, marks=pytest.mark.xfail(strict=True, reason=AWAITING_REFIT[p.id]))
+    if p.id in AWAITING_REFIT else p.id for p in load_targets()])
 def test_pattern_in_band(results, pattern):
     r = results[pattern]
     assert r["ok"], f"{pattern}: {r['what']}: model {r['mean']:.3g} outside {r['band']}"
