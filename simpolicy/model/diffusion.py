@@ -163,8 +163,7 @@ class Diffusion:
     def step(self) -> None:
         """Lets every live solution spread for one month."""
         m, b = self.model, self.model.behaviour
-        if m.month % PLAN_MONTHS == 0 or self._unplanned:
-            self._plan_live(m.month)
+        self._plan_live(m.month)
         pieces = self._schedule.pop(m.month, None)
         if not pieces:
             return
@@ -199,12 +198,6 @@ class Diffusion:
         afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
-
-    @property
-    def _unplanned(self) -> bool:
-        """Whether a solution became live since its candidates were last planned."""
-        return len(self.solutions) > 0 and bool((self.live[:len(self.solutions)]
-                                                 & ~self._planned[:len(self.solutions)]).any())
 
     def _plan_live(self, month: int) -> None:
         """Plans the candidates of every live solution up to the end of this planning block.
@@ -247,19 +240,19 @@ class Diffusion:
         jumps beyond it are not consumed (the next block redraws them: the same keys).
         """
         log1m, kgap = self._log1m[todo], self._kgap[todo]
-        expect = (until - self._at[todo] - 1) * self.bound[todo]
         live = np.arange(len(todo))
         segs, poss = [], []
         while len(live):
             t = todo[live]
-            k = np.ceil(expect[live] + 4 * np.sqrt(expect[live]) + 4).astype(np.int64)
+            expect = (until[live] - self._at[t] - 1) * self.bound[t]
+            k = np.ceil(expect + 4 * np.sqrt(expect) + 4).astype(np.int64)
             seg = np.repeat(live, k)
             first = np.cumsum(k) - k
             j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(self._jump[t], k)
             u = crn.to_uniform(crn.chain(kgap[seg], j))
             with np.errstate(divide="ignore"):
                 gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
-            gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # bound 1: log1m -inf
+            gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # no jump past the end
             steps = np.cumsum(gap + 1)
             pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(self._at[t], k)
             ok = pos < until[seg]
@@ -269,7 +262,6 @@ class Diffusion:
             self._jump[t] += used
             self._at[t] = np.where(used > 0, pos[first + used - 1], self._at[t])
             live = live[used == k]  # every jump drawn was consumed: the stream goes on
-            expect = (until - self._at[todo] - 1) * self.bound[todo]
         return np.concatenate(segs), np.concatenate(poss)
 
     def _price_pull(self, themes: np.ndarray, price: np.ndarray, rows: np.ndarray) -> np.ndarray:
