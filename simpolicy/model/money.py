@@ -72,12 +72,9 @@ class Money:
     def grant(self, st: InstrumentState, g: Grant, line: str, project: int = -1) -> float:
         """The instrument pays what grant ``g`` planned for ``line``, once."""
         amount = st.pay(g, line)
-        if amount > 0:  # _record written out: a run makes thousands of these
-            payee = "office" if line == "office" else (
-                "suppliers" if st.spec.paid_to == "supplier" or line not in STAFF_LINES else "project")
-            self._rows.append((self.model.month, "instrument", st.spec.id, payee, project, amount,
-                               line, project))
-            self.totals["instrument"] = self.totals.get("instrument", 0.0) + amount
+        payee = "office" if line == "office" else ("suppliers" if st.spec.paid_to == "supplier"
+                                                   or line not in STAFF_LINES else "project")
+        self._record(("instrument", st.id), (payee, project), amount, line, project)
         return amount
 
     def grant_part(self, st: InstrumentState, g: Grant, line: str, amount: float,
@@ -93,11 +90,8 @@ class Money:
             return
         self.model.buyers.budget_left[row] -= amount
         self.buyer_spent += amount
-        # _record written out: a run makes about 8,000 of these
-        self._rows.append((self.model.month, "buyer", row,
-                           "suppliers" if line not in STAFF_LINES else "project", project, amount,
-                           line, project))
-        self.totals["buyer"] = self.totals.get("buyer", 0.0) + amount
+        self._record(("buyer", row), ("suppliers" if line not in STAFF_LINES else "project", project),
+                     amount, line, project)
 
     def background(self, row: int, amount: float, line: str, project: int) -> None:
         """Pools and foundations pay their part of the buyer's share."""
