@@ -220,6 +220,39 @@ def test_a_run_pauses_the_cyclic_collector_and_restores_it(monkeypatch):
     assert gc.isenabled()
 
 
+def test_a_returned_model_goes_to_the_oldest_generation_without_a_walk():
+    """``run_model`` returns a live model: its objects must not be left in the youngest
+    generation (whose count the run pushed past its threshold), or the first allocation
+    after the run walks them all only to find them alive. A process that froze objects
+    itself (the dashboard server) keeps them frozen."""
+    import gc
+
+    from simpolicy import core
+
+    scenario = short("denmark_copi_proposal", 1)
+    gc.collect()
+    collections = []
+
+    def seen(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        model = core.run_model(scenario, 0)
+        assert collections == [], "the collector walked the run's objects on its way out"
+    finally:
+        gc.callbacks.remove(seen)
+    assert gc.is_tracked(model) and gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        core.run_model(scenario, 0)
+        assert gc.get_freeze_count() > frozen // 2  # the process's own freeze is not undone
+    finally:
+        gc.unfreeze()
+
+
 def test_simulate_frees_its_models_without_the_cyclic_collector():
     """``simulate`` closes its models: nothing of a run is left for the cyclic collector.
 
