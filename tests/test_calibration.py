@@ -11,7 +11,10 @@ import pytest
 
 from simpolicy.calibration.patterns import check, load_targets
 
-REPS = 4
+# 8, not 4: with 4 replications a paired t-test of P10 has almost no power (seeds 0-3 give
+# p = 0.26 where 40 replications give p < 1e-7), and the mean of P4's shares, whose runs
+# range from 0.38 to 0.82, moves by about a quarter of its band from one seed set to another
+REPS = 8
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +28,7 @@ def test_every_target_has_a_source():
         assert p.band[0] <= p.band[1]
 
 
-# Patterns the issue-17 mechanisms moved out of band at these seeds, before the recalibration
-# that issue asks for (docs/calibration.md, "After issue 17"). Strict: the day one is back in
-# band this test fails, and its entry must go. Nothing else may leave its band.
-AWAITING_REFIT = {
-    "P3": "stage-gated PCP returns money at its gates, which funds more Lithuanian PCPs "
-          "(34 at 4 seeds; band 12-30)",
-    "P4": "weaker entrants replace idle Lithuanian firms and more PCPs fail "
-          "(0.68 at 4 seeds; band 0.35-0.65)",
-}
-
-
-@pytest.mark.parametrize("pattern", [
-    pytest.param(p.id, marks=pytest.mark.xfail(strict=True, reason=AWAITING_REFIT[p.id]))
-    if p.id in AWAITING_REFIT else p.id for p in load_targets()])
+@pytest.mark.parametrize("pattern", [p.id for p in load_targets()])
 def test_pattern_in_band(results, pattern):
     r = results[pattern]
     assert r["ok"], f"{pattern}: {r['what']}: model {r['mean']:.3g} outside {r['band']}"

@@ -225,6 +225,10 @@ FIELD_POPULATION = {"buyers_per_process": "denmark_baseline",
                     # named followers act once a funded development is bought: on Lithuania's
                     # few stage-gated SBRI contracts within three years, none may be
                     **{f: "denmark_baseline" for f in ("follower_rights", "max_followers")}}
+# one field on one type: since the refit of December 2026 (fewer needs a year) Lithuania's
+# buyers seldom send two preparation-grant applications to one call within three years, so
+# the order of selection never decides; Denmark's buyers do
+CASE_POPULATION = {("selection", "preparation_grant"): "denmark_copi_proposal"}
 
 
 def _instrument_data(itype: str, field: str, scarce: float = 0.5) -> dict:
@@ -269,7 +273,8 @@ def test_every_instrument_field_is_classified():
 @pytest.mark.parametrize("field,itype", [_param(f"{f}-{t}", f, t) for f, t in INSTRUMENT_CASES])
 def test_instrument_field_moves_an_outcome(field, itype):
     for scarce in (0.5, 1.5) if field == "selection" else (0.5,):  # one grant or a few a year
-        data = dict(_population(FIELD_POPULATION.get(field, POPULATION)))
+        data = dict(_population(CASE_POPULATION.get((field, itype),
+                                                    FIELD_POPULATION.get(field, POPULATION))))
         data["scheme"] = {"name": "one instrument", "instruments": [_instrument_data(itype, field, scarce)]}
         if field == "paid_to":  # who is paid decides whether the grant stacks on a buyer's grant
             data["scheme"]["instruments"].append({**_instrument_data("co_financing", "rate"),
@@ -326,11 +331,12 @@ def test_centre_and_population_field_moves_an_outcome(case):
 
 
 def _with_merger(pop: dict, field: str) -> dict:
-    """Lithuania's population as of its scheme's start (2017) with 20 of its 290 schools
-    merging into 10 others a year on: dated by ``date`` for that field, else by ``month``
-    (which counts from the population's ``year``)."""
+    """Lithuania's population as of its scheme's start (2017) with 60 of its 290 schools
+    merging into 30 others a year on: dated by ``date`` for that field, else by ``month``
+    (which counts from the population's ``year``). Since the refit of December 2026 (fewer
+    needs a year) 20 schools into 10 changed nothing the two seeds saw within three years."""
     when = {"date": "2018-01"} if field == "date" else {"month": 12}
-    merger = {"type": "school", "merged": 20, "into_type": None, "absorbers": 10, **when}
+    merger = {"type": "school", "merged": 60, "into_type": None, "absorbers": 30, **when}
     return {**pop, "year": 2017, "mergers": [merger]}
 
 
@@ -358,6 +364,11 @@ BEHAVIOUR_CONTEXT = {
     "pilot_wins_retender": "flanders",  # developments completed and bought above the threshold
     "purchase_patience_months": "flanders",  # completed developments waiting for a budget
     "supplier_exit_rate": "lithuania",  # idle firms leave only after supplier_idle_years (3)
+    # since the refit of December 2026 (fewer needs a year) these need more than three years
+    # of the Danish proposal on Lithuania's buyers to be reached:
+    "multi_year_penalty_small": "flanders",  # small buyers weighing multi-year developments
+    "staff_relief": "norway",  # joint processes and a centre relieving staff at capacity
+    "reference_weight": "flanders",  # firms that delivered bidding again
 }
 CONTEXT_YEARS = 6
 

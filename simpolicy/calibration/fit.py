@@ -41,19 +41,28 @@ def candidates(n: int, seed: int = 1, around: dict | None = None, shrink: float 
     return out
 
 
-def score(behaviour: dict, reps: int, workers: int, strict: bool = False) -> tuple[float, dict]:
-    """Sum of distances to all bands (and, ``strict``, of observed numbers to the runs' 90 %
-    ranges), and the per-pattern results."""
+def score(behaviour: dict, reps: int, workers: int, strict: bool = False,
+          margin: float = 0.0) -> tuple[float, dict]:
+    """Sum of distances to all bands narrowed by ``margin`` (and, ``strict``, of observed
+    numbers to the runs' 90 % ranges), and the per-pattern results."""
     res = check(reps=reps, workers=workers, behaviour=behaviour)
-    return sum(distance(r) + (point_distance(r) if strict else 0.0) for r in res.values()), res
+    return sum(distance(r, margin) + (point_distance(r) if strict else 0.0)
+               for r in res.values()), res
 
 
 def fit(n: int, reps: int, workers: int, out_csv: Path, seed: int = 1,
-        around: dict | None = None, shrink: float = 1.0, log=print, strict: bool = False) -> pd.DataFrame:
-    """Scores n candidates; writes them (best first) to out_csv as it goes."""
+        around: dict | None = None, shrink: float = 1.0, log=print, strict: bool = False,
+        margin: float = 0.0) -> pd.DataFrame:
+    """Scores n candidates; writes them (best first) to out_csv as it goes.
+
+    With ``around`` the first candidate is that point itself, so the CSV shows whether the
+    search found anything better than where it started."""
     rows = []
-    for i, point in enumerate(candidates(n, seed, around, shrink)):
-        total, res = score(point, reps, workers, strict)
+    points = candidates(n, seed, around, shrink)
+    if around is not None:
+        points = [{k: float(around[k]) for k in search_space()}] + points[:-1]
+    for i, point in enumerate(points):
+        total, res = score(point, reps, workers, strict, margin)
         row = {"point": i, "score": total, **point,
                **{f"{k}_mean": v["mean"] for k, v in res.items()},
                "patterns_ok": sum(v["ok"] for v in res.values()),

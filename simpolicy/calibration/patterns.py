@@ -164,16 +164,22 @@ def point_distance(result: dict) -> float:
     return min(2.0, gap / max(hi - lo, abs(x) * 0.05, 1e-9))
 
 
-def distance(result: dict) -> float:
-    """How far a pattern's mean lies outside its band, relative to the band (0 inside)."""
-    if result["ok"]:
-        return 0.0
+def distance(result: dict, margin: float = 0.0) -> float:
+    """How far a pattern's mean lies outside its band, relative to the band (0 inside).
+
+    ``margin`` (a share of the band's width) narrows a finite band on both sides, so that a
+    search with few replications prefers points that hold with room to spare: a mean just
+    inside an edge at 4 replications is often outside at 30."""
     lo, hi = result["band"]
     m = result["mean"]
-    if "p_value" in result:
-        return min(1.0, result["p_value"] * 4)
+    if "p_value" in result:  # a test: with a margin, ask for a smaller p-value
+        p = result["p_value"]
+        return 0.0 if p < hi * (1 - 4 * margin) else min(1.0, p * 4)
     if not math.isfinite(m):
         return 1.0
     width = (hi - lo) if math.isfinite(hi) else max(abs(lo), 1.0)
+    lo, hi = lo + margin * width, hi - margin * width
+    if lo <= m <= hi:
+        return 0.0
     gap = lo - m if m < lo else m - hi
     return min(2.0, gap / max(width, 1e-9))

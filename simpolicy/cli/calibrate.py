@@ -24,6 +24,13 @@ def register(sub) -> None:
     p.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     p.add_argument("--fit", type=int, metavar="N", help="rerun the search with N candidates")
     p.add_argument("--fit-out", default="docs/calibration_search.csv")
+    p.add_argument("--shrink", type=float, metavar="S",
+                   help="with --fit, search around the current behaviour set, within S times "
+                        "each parameter's range (a local search; default: the whole space)")
+    p.add_argument("--margin", type=float, default=0.1, metavar="M",
+                   help="with --fit, score against bands narrowed by M of their width on "
+                        "each side, so that the chosen point holds with room to spare")
+    p.add_argument("--seed", type=int, default=1, help="with --fit, the Latin hypercube's seed")
     p.set_defaults(func=cmd_calibrate)
 
 
@@ -34,9 +41,12 @@ def cmd_calibrate(args) -> int:
     workers = args.workers or default_workers()
     if args.fit:
         from simpolicy.calibration.fit import fit
+        from simpolicy.scenario.loader import load_behaviour
 
-        best = fit(args.fit, args.reps, workers, Path(args.fit_out), strict=args.strict,
-                   log=lambda m: print(m, file=sys.stderr))
+        around = load_behaviour({}, {}).model_dump() if args.shrink else None
+        best = fit(args.fit, args.reps, workers, Path(args.fit_out), seed=args.seed,
+                   around=around, shrink=args.shrink or 1.0, strict=args.strict,
+                   margin=args.margin, log=lambda m: print(m, file=sys.stderr))
         print(best.head(5).to_string())
         return 0
     from simpolicy.scenario.loader import load_behaviour, parse_sets

@@ -20,14 +20,14 @@ class Behaviour(Strict):
     """
 
     # needs and their economics
-    need_rate_per_year: float = Field(1.0, ge=0, le=20, description="needs a year, median buyer")
+    need_rate_per_year: float = Field(0.8, ge=0, le=20, description="needs a year, median buyer")
     challenges_per_theme: int = Field(25, ge=1, le=500, description="distinct challenges per theme")
     relevance_share: float = Field(0.25, ge=0, le=1, description="share of buyers a challenge concerns")
     reference_budget_eur: float = Field(500000, gt=0, description="budget whose needs cost dev_cost_eur")
     size_exponent: float = Field(0.6, ge=0, le=1.5, description="elasticity of project size to budget")
-    dev_cost_eur: float = Field(650000, gt=0, description="median development cost of a new solution")
+    dev_cost_eur: float = Field(800000, gt=0, description="median development cost of a new solution")
     cost_sd_log: float = Field(0.8, ge=0, le=3)
-    value_multiple: float = Field(2.75, gt=0, le=20, description="median value of a need / its cost")
+    value_multiple: float = Field(3.3, gt=0, le=20, description="median value of a need / its cost")
     purchase_cost_multiple: float = Field(0.6, ge=0, le=10, description="purchase+implementation cost")
     internal_cost_share: float = Field(0.2, ge=0, le=1, description="buyer staff share of its own costs")
     existing_product_share: float = Field(0.5, ge=0, le=1, description="needs an existing product meets")
@@ -45,8 +45,8 @@ class Behaviour(Strict):
     staff_relief: float = Field(
         0.5, ge=0, le=1, description="share of a project's staff work each kind of support takes")
     # project success
-    base_success: float = Field(0.94, ge=0, le=1, description="success chance of one contractor's phase")
-    complexity_effect: float = Field(0.5, ge=0, le=1)
+    base_success: float = Field(0.975, ge=0, le=1, description="success chance of one contractor's phase")
+    complexity_effect: float = Field(0.3, ge=0, le=1)
     preparation_effect: float = Field(0.6, ge=0, le=1, description="failure from poor preparation")
     rushed_threshold: float = Field(0.45, ge=0, le=1, description="preparation quality below = rushed")
     preparation_grant_boost: float = Field(0.25, ge=0, le=1)
