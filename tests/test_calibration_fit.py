@@ -70,7 +70,8 @@ def test_a_local_search_stays_near_its_start():
             half = (hi - lo) * 0.1
             assert max(lo, here[name] - half) - 1e-9 <= point[name] <= min(hi, here[name] + half) + 1e-9
     wide = candidates(20, seed=3)
-    assert any(abs(p["dev_cost_eur"] - here["dev_cost_eur"]) > 0.1 * 650000 for p in wide)
+    lo, hi = space["dev_cost_eur"]
+    assert any(abs(p["dev_cost_eur"] - here["dev_cost_eur"]) > 0.1 * (hi - lo) for p in wide)
 
 
 def test_a_local_search_scores_its_start_first(monkeypatch, tmp_path):

@@ -37,20 +37,18 @@ def register(sub) -> None:
 def cmd_calibrate(args) -> int:
     from simpolicy.calibration.patterns import check
     from simpolicy.experiments.executors import default_workers
+    from simpolicy.scenario.loader import load_behaviour, parse_sets
 
     workers = args.workers or default_workers()
     if args.fit:
         from simpolicy.calibration.fit import fit
-        from simpolicy.scenario.loader import load_behaviour
 
-        around = load_behaviour({}, {}).model_dump() if args.shrink else None
+        around = load_behaviour().model_dump() if args.shrink else None
         best = fit(args.fit, args.reps, workers, Path(args.fit_out), seed=args.seed,
                    around=around, shrink=args.shrink or 1.0, strict=args.strict,
                    margin=args.margin, log=lambda m: print(m, file=sys.stderr))
         print(best.head(5).to_string())
         return 0
-    from simpolicy.scenario.loader import load_behaviour, parse_sets
-
     only = args.only.split(",") if args.only else None
     parsed = parse_sets(args.set)
     sets = {k.removeprefix("behaviour."): v for k, v in parsed.items()}
