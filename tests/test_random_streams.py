@@ -263,6 +263,10 @@ def test_scalar_and_vectorised_draws_agree():
                 assert rng.uniform(11, p, a, b) == got[i, j]
         assert rng.uniform(11, p, ids_a[3]) == rng.uniforms(11, p, [ids_a[3]])[0]
         assert rng.key(11, p, 5, 9) == int(rng.keys(11, p, 5, 9))
+        # leading scalar ids are chained in Python, the rest as arrays (negative ids wrap)
+        mixed = rng.uniforms(11, p, 7, np.array([-3, *ids_b]), 2)
+        assert [rng.uniform(11, p, 7, b, 2) for b in (-3, *ids_b)] == mixed.tolist()
+        assert int(rng.chain(np.uint64(rng.key(11, p, 5)), 9)) == rng.key(11, p, 5, 9)
 
 
 def _need_ids(n_months: int = 250, n_buyers: int = 4000) -> np.ndarray:

@@ -95,36 +95,55 @@ def uniform(seed: int, purpose: Purpose, *ids: int) -> float:
     return (key(seed, purpose, *ids) >> 11) * _INV53
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_M1, _M2, _GOLDEN, _ONE = np.uint64(M1), np.uint64(M2), np.uint64(GOLDEN), np.uint64(1)
+
+
 def mix_array(x: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser over a uint64 array (wrapping arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(M1)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(M2)
-    return x ^ (x >> np.uint64(31))
+    """The SplitMix64 finaliser over a uint64 array (wrapping arithmetic), in place on a
+    fresh array: the model calls it for every month's candidates, so temporaries count."""
+    x = x ^ (x >> _S30)
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def chain(h: np.ndarray | int, ids: np.ndarray | int) -> np.ndarray:
     """Keys ``h`` extended by one more id each (arrays broadcast): ``key(..., id)``."""
+    i = np.asarray(ids)
     h = np.asarray(h, dtype=np.uint64)
-    i = np.asarray(ids).astype(np.int64).astype(np.uint64)
-    if h.ndim or i.ndim:  # array arithmetic wraps silently; only scalars warn on overflow
-        return mix_array(h + i * np.uint64(GOLDEN) + np.uint64(1))
-    with np.errstate(over="ignore"):
-        return mix_array(h + i * np.uint64(GOLDEN) + np.uint64(1))
+    if not (h.ndim or i.ndim):  # scalars: the exact Python path (numpy scalars warn on overflow)
+        return np.uint64(_mix((int(h) + (int(i) & MASK) * GOLDEN + 1) & MASK))
+    if i.dtype.kind not in "iu":
+        i = i.astype(np.int64)
+    i = i.astype(np.uint64)  # a copy; int64 wraps to two's complement, as ``& MASK`` does
+    i *= _GOLDEN
+    i += _ONE
+    return mix_array(i + h)
 
 
 def keys(seed: int, purpose: Purpose, *ids) -> np.ndarray:
-    """Keys of many events at once; each id may be a scalar or an array (broadcast)."""
-    h: np.ndarray | int = np.uint64(key(seed, purpose))
-    for i in ids:
+    """Keys of many events at once; each id may be a scalar or an array (broadcast).
+
+    Leading scalar ids are chained in plain Python (``key``), the rest as arrays: the
+    same keys, without array overhead for what is one number.
+    """
+    n = 0
+    while n < len(ids) and np.ndim(ids[n]) == 0:
+        n += 1
+    h: np.ndarray | int = np.uint64(key(seed, purpose, *ids[:n]))
+    for i in ids[n:]:
         h = chain(h, i)
     return np.asarray(h, dtype=np.uint64)
 
 
 def to_uniform(h: np.ndarray) -> np.ndarray:
     """Uniforms in [0, 1) from 64-bit keys (their top 53 bits)."""
-    return (h >> np.uint64(11)).astype(np.float64) * _INV53
+    u = (h >> _S11).astype(np.float64)
+    u *= _INV53
+    return u
 
 
 def uniforms(seed: int, purpose: Purpose, *ids) -> np.ndarray:
