@@ -13,11 +13,8 @@ import pytest
 from simpolicy.core import run_model
 from simpolicy.model import draws, screen
 from simpolicy.model.model import PolicyModel
-from simpolicy.model.rng import Purpose
 from simpolicy.scenario.loader import with_sets
 from tests.conftest import short
-
-TENDER, FOLLOWERS = int(Purpose.TENDER), int(Purpose.FOLLOWERS)
 
 
 def fingerprint(model: PolicyModel) -> tuple:
@@ -120,7 +117,7 @@ def test_shared_draws_change_nothing(name, seed):
     run_model(scenario.without_scheme(), seed)
     assert len(draws._MEMO) == 1
     kept = draws.draws_for(scenario, seed)
-    assert kept.per_need._memo and kept.built._needs  # and the needs and their tender draws
+    assert kept.built._needs  # and the needs it built
     assert fingerprint(run_model(scenario, seed)) == fresh
 
 
@@ -141,26 +138,6 @@ def test_kept_needs_are_per_behaviour_and_bounded(monkeypatch):
     d.built.for_behaviour("another")
     assert fingerprint(run_model(scenario, 0)) == base  # built afresh, beyond the bound too
     assert len(d.built._needs) == 10
-
-
-def test_kept_tender_draws_are_the_needs_own_stream():
-    """What a need's tender draws is what its own generator gives, kept read-only within a bound."""
-    streams = draws.NeedStreams(seed=3, max_bytes=2500)
-    pick, u_bid, u_rank = streams.tender(42, 300, 40)
-    rng = np.random.default_rng([3, TENDER, 42])
-    assert (pick == rng.choice(300, 40, replace=False)).all()
-    assert (u_bid == rng.random(40)).all() and (u_rank == rng.random(40)).all()
-    assert streams.tender(42, 300, 40)[1] is u_bid  # kept
-    other_pool = streams.tender(42, 50, 40)[0]  # the same need before another pool: its own draws
-    assert (other_pool == np.random.default_rng([3, TENDER, 42]).choice(50, 40, replace=False)).all()
-    assert streams.tender(7, 30, 30)[0] is None  # a pool no larger than k: every firm looks
-    named = streams.followers(42, 50, 5)
-    assert (named == np.random.default_rng([3, FOLLOWERS, 42]).choice(50, 5, replace=False)).all()
-    with pytest.raises(ValueError, match="read-only"):
-        u_bid[0] = 0.5
-    # 960 + 960 + 480 + 40 bytes kept; a fifth entry would pass the bound and is made afresh
-    assert streams.tender(43, 300, 40)[1] is not streams.tender(43, 300, 40)[1]
-    assert streams._bytes == 2440 <= streams.max_bytes
 
 
 def test_shared_draws_are_read_only_and_bounded(monkeypatch):

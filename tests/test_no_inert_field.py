@@ -369,6 +369,7 @@ BEHAVIOUR_CONTEXT = {
     "multi_year_penalty_small": "flanders",  # small buyers weighing multi-year developments
     "staff_relief": "norway",  # joint processes and a centre relieving staff at capacity
     "reference_weight": "flanders",  # firms that delivered bidding again
+    "supplier_learning": "flanders",  # firms that delivered winning later tenders (since keyed tender draws)
 }
 CONTEXT_YEARS = 6
 

@@ -154,7 +154,7 @@ class Recorder:
     """Every draw a run consumes: its purpose and the function that consumes it.
 
     Draws are made by ``rng.uniform``/``rng.uniforms``, by ``rng.chain`` on a key the model
-    made with ``rng.key`` (diffusion), and by per-need generators (``NeedStreams``); a need's
+    made with ``rng.key`` (diffusion), and by any generator the model would seed; a need's
     carried uniforms are consumed where ``need.u[...]`` is read (the arrivals only store
     them). Memos are emptied first, so nothing is served from an earlier run.
     """

@@ -39,7 +39,6 @@ A_THEME, A_CHALLENGE, A_COST, A_VALUE, A_PRODUCT, A_COMPLEXITY, A_REUSE = range(
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
 MEMO_BYTES = 64 * 2**20  # per process: 12 seeds of a national population (2.2 MB + 3 MB kept)
-NEED_STREAMS_BYTES = 2**20  # per seed: a national run tenders about 200 needs (1 KB each)
 NEEDS_KEPT = 4096  # built needs kept per seed: a national run builds about 2,400
 NEED_BYTES = 500  # what one built need holds (object, its numbers, its view of the uniforms)
 
@@ -76,7 +75,6 @@ class Draws:
     theme_p: np.ndarray  # the population's theme shares
     theme_cum: np.ndarray  # and cumulated
     arrivals: tuple[Arrivals, ...]  # one per month of the horizon
-    per_need: NeedStreams  # what a need draws from its own stream in a tender
     built: BuiltNeeds  # needs as runs with these draws built them
     merges: tuple[Merge, ...] = ()  # the population's mergers within the horizon, in order
 
@@ -117,7 +115,7 @@ class Draws:
     @cached_property
     def nbytes(self) -> int:
         """Bytes held in arrays (what bounds the memo)."""
-        return sum(a.nbytes for a in self.arrays()) + self.per_need.max_bytes + self.built.max_bytes
+        return sum(a.nbytes for a in self.arrays()) + self.built.max_bytes
 
     def arrays(self) -> list[np.ndarray]:
         """Every array the draws hold."""
@@ -129,54 +127,6 @@ class Draws:
         for g in self.merges:
             out += [g.rows, g.into, g.budget, g.gone]
         return [a for a in out if isinstance(a, np.ndarray)]
-
-
-class NeedStreams:
-    """What a need draws from its own stream when it is tendered or names followers, kept.
-
-    Each need that reaches a tender has its own random stream, seeded by the run's seed and
-    the need's id, so its draws do not depend on the scheme. A what-if that edits the scheme
-    tenders mostly the same needs as the runs before it, and seeding a generator costs more
-    than the tender's own arithmetic; so the draws are kept per need (up to ``max_bytes`` of
-    them, then made afresh). They are exactly what the need's generator gives: the same
-    random numbers in the same order.
-    """
-
-    def __init__(self, seed: int, max_bytes: int = NEED_STREAMS_BYTES):
-        self.seed, self.max_bytes = seed, max_bytes
-        self._memo: dict[tuple, tuple] = {}
-        self._bytes = 0
-
-    def tender(self, need_id: int, pool: int, k: int) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-        """The need's tender draws: which k of the pool look (None: all of them), then two
-        uniforms per candidate (whether it bids, and its rank among the bidders)."""
-        key = (need_id, 1, pool, k)
-        hit = self._memo.get(key)
-        if hit is None:
-            rng = np.random.default_rng([self.seed, int(Purpose.TENDER), need_id])
-            pick = rng.choice(pool, k, replace=False) if pool > k else None
-            hit = self._keep(key, (pick, rng.random(k), rng.random(k)))
-        return hit
-
-    def followers(self, need_id: int, n: int, k: int) -> np.ndarray:
-        """Which k of the n candidate followers a tender names (positions, in draw order)."""
-        key = (need_id, 2, n, k)
-        hit = self._memo.get(key)
-        if hit is None:
-            rng = np.random.default_rng([self.seed, int(Purpose.FOLLOWERS), need_id])
-            hit = self._keep(key, rng.choice(n, size=k, replace=False))
-        return hit
-
-    def _keep(self, key: tuple, value):
-        """Stores read-only (runs share them) while there is room."""
-        arrays = [a for a in (value if isinstance(value, tuple) else (value,)) if a is not None]
-        for a in arrays:
-            a.flags.writeable = False
-        size = sum(a.nbytes for a in arrays)
-        if self._bytes + size <= self.max_bytes:
-            self._memo[key] = value
-            self._bytes += size
-        return value
 
 
 class BuiltNeeds:
@@ -274,7 +224,7 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     arrivals = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months, relevance,
                          theme_cum, spec.challenges_per_theme)
     d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
-              NeedStreams(int(seed)), BuiltNeeds(), merges)
+              BuiltNeeds(), merges)
     _freeze(d)
     return d
 

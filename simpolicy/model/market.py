@@ -22,6 +22,8 @@ from .rng import Purpose
 if TYPE_CHECKING:
     from .model import PolicyModel
 
+WHICH = np.arange(3)[:, None]  # a tender's three draws per firm: look, bid, rank
+
 
 def visible_market(model: PolicyModel, p: Project) -> float:
     """The market a supplier sees beyond the fee: purchase option, followers, joint buyers."""
@@ -38,20 +40,25 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     if len(pool) == 0:
         return False
     k = min(len(pool), b.supplier_candidates)
-    # the need's own draws: which firms look, whether each bids, how the bidders rank
-    pick, u_bid, u_rank = model.draws.per_need.tender(p.need.id, len(pool), k)
-    cands = pool[pick] if pick is not None else pool
+    # each firm's own draws for this need (rng.py): whether it looks (the k lowest look
+    # draws do), whether it bids, how the buyer ranks it; keyed by the firm, not its place
+    look, u_bid, u_rank = crn.uniforms(model.seed, Purpose.TENDER, p.need.id, pool, WHICH)
+    cands = pool
+    if len(pool) > k:
+        looking = np.sort(np.argpartition(look, k - 1)[:k])
+        cands, u_bid, u_rank = pool[looking], u_bid[looking], u_rank[looking]
     fee = p.costs["development"] / max(1, contracts_wanted)
     market = visible_market(model, p)
     invest = fee * b.supplier_invest_share
     subsidy = supplier_subsidy(p)
-    bids = cands[bid_decisions(model, cands, fee, market, contracts_wanted, invest, subsidy,
-                               p.need.complexity, u_bid)]
+    bidding = bid_decisions(model, cands, fee, market, contracts_wanted, invest, subsidy,
+                            p.need.complexity, u_bid)
+    bids = cands[bidding]
     if len(bids) == 0:
         return False
     # the buyer ranks bidders by capability, references (ODD 7.17) and its own view
     firms = model.firms
-    rank = model.suppliers.capability[bids] + firms.rank_bonus(bids) + 0.3 * u_rank[:len(bids)]
+    rank = model.suppliers.capability[bids] + firms.rank_bonus(bids) + 0.3 * u_rank[bidding]
     winners = bids[np.argsort(-rank)[:contracts_wanted]]
     firms.contracted(winners)
     p.contracts = len(winners)

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import rng as crn
 from . import screen
 from .draws import A_COMPLEXITY, A_PRODUCT, A_REUSE, ATTRS, Draws
 from .project import U_BACKGROUND, Need, Solution, solution_key
+from .rng import Purpose
 
 if TYPE_CHECKING:
     from .model import PolicyModel
@@ -132,7 +134,9 @@ class NeedSource:
         cands = cands[cands != need.buyer]
         if len(cands) == 0:
             return sorted(set(existing))
-        named = cands[self.draws.per_need.followers(need.id, len(cands), min(k, len(cands)))]
+        # the k candidates with the lowest draws, each buyer's own for this need (rng.py)
+        u = crn.uniforms(self.model.seed, Purpose.FOLLOWERS, need.id, cands)
+        named = cands[np.argsort(u, kind="stable")[:k]]
         return sorted(set(existing) | {int(x) for x in named})
 
     def interested(self, challenge: int) -> np.ndarray:

@@ -63,8 +63,8 @@ class Purpose(IntEnum):
     FOLLOWER_UPTAKE = 22  # whether a named follower uses its right (need, follower)
     DIFFUSION_GAP = 23  # a solution's candidate peers, month after month (solution, k-th jump)
     DIFFUSION_ADOPT = 24  # whether a candidate peer adopts (solution, month, buyer)
-    TENDER = 25  # a tender's candidates, bids and ranking (need), a per-need generator
-    FOLLOWERS = 26  # which buyers a tender names as followers (need), a per-need generator
+    TENDER = 25  # whether a firm looks at a tender, bids, and its rank (need, firm, which)
+    FOLLOWERS = 26  # which buyers a tender names as followers (need, buyer)
     RETENDER_RIVAL = 27  # which rival wins a re-tender the pilot lost (need)
     PRIZE_ENTRANTS = 28  # how many firms enter an idea competition (need)
     KNOWS_SCALING = 29  # whether a buyer knows of a scaling grant (buyer, instrument)

@@ -65,10 +65,13 @@ class SupplierMarket:
     def contracted(self, winners: np.ndarray) -> int:
         """Firms won development contracts this month: counts those that never had one.
         Returns how many of them are first-time suppliers."""
-        first = int((self.contracts[winners] == 0).sum())
-        self.to_referenced += int((self.refs[winners] > 0).sum())
-        self.contracts[winners] += 1
-        self.last_deal[winners] = self.model.month
+        first, month = 0, self.model.month
+        contracts, refs, last = self.contracts, self.refs, self.last_deal
+        for f in winners.tolist():  # one to a few firms: a loop beats array calls
+            first += int(contracts[f] == 0)
+            self.to_referenced += int(refs[f] > 0)
+            contracts[f] += 1
+            last[f] = month
         self.awarded += len(winners)
         self.first_time += first
         return first
