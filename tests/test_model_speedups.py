@@ -97,7 +97,24 @@ def test_scaling_grant_for_one_purchase_and_for_many_agree():
            for t, p, r in zip(themes, prices, rows, strict=True)]
     np.testing.assert_array_equal(many, one)
     assert (many > 0).any() and (many == 0).any()
-    assert (prog.largest_scaling_grants(themes, prices, 0, rows) >= many).all()
+    largest = prog.largest_scaling_grants(themes, prices, 0, rows)
+    assert (largest >= many).all()
+    first, best = prog.scaling_grants(themes, prices, 0, rows)  # diffusion's one pass
+    np.testing.assert_array_equal(first, many)
+    np.testing.assert_array_equal(best, largest)
+
+
+def test_diffusion_keeps_its_totals_as_peers_adopt_and_buyers_merge():
+    """Diffusion reads each solution's adopting and concerned buyers from totals it keeps
+    (``_ad_tot``, ``_rel_tot1``) instead of summing them every month; after a run with a
+    merger (Norway's counties in month 96) they equal the sums."""
+    model = run_model(short("norway", 9), 0)
+    d = model.diffusion
+    n = len(d.solutions)
+    assert model.gone_rows  # the merger happened
+    np.testing.assert_array_equal(d._ad_tot[:n], d.ad[:n].sum(1))
+    np.testing.assert_array_equal(d._rel_tot1[:n], np.maximum(d.rel[:n].sum(1), 1))
+    assert d._ad_tot[:n].any()
 
 
 @pytest.mark.parametrize(("name", "seed"), CASES[:2])

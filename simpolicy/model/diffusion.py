@@ -31,6 +31,7 @@ operations on the few buyers who might adopt; only those that do reach Python.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +61,8 @@ class Diffusion:
         self._region = model.buyers.region
         self.n_regions = int(self._region.max()) + 1 if len(self._region) else 1
         self._rel_by_region = model.draws.concerned_by_region  # challenge x region
+        self._rbr1 = np.maximum(self._rel_by_region, 1)  # its denominators of regional shares
+        self._pending: list[int] = []  # solutions that went live since the last planning
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
         # month -> planned candidates (solution ids, buyer rows, their adoption draws)
         self._schedule: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
@@ -77,7 +80,10 @@ class Diffusion:
             "_start": ((), np.int64),
             "bound": ((), float), "_log1m": ((), float), "_kgap": ((), np.uint64),
             "_kadopt": ((), np.uint64), "rad": ((self.n_regions,), np.int64),
-            "_planned": ((), bool), "_jump": ((), np.int64), "_at": ((), np.int64)}
+            "_planned": ((), bool), "_jump": ((), np.int64), "_at": ((), np.int64),
+            # kept as peers adopt and buyers merge: each solution's adopting and concerned
+            # buyers in all (the latter at least 1), so a month reads them, not sums them
+            "_ad_tot": ((), np.int64), "_rel_tot1": ((), np.int64)}
         for name, (shape, dtype) in fields.items():
             grown = np.zeros((capacity, *shape), dtype=dtype)
             if old:
@@ -96,24 +102,31 @@ class Diffusion:
         self.rel[n] = self._rel_by_challenge[c]
         self._rel1[n] = np.maximum(self.rel[n], 1)  # what never changes, computed once
         self._n[n] = self._positions[c]  # candidates' positions in ``_rows``
+        self._rel_tot1[n] = max(int(self.rel[n].sum()), 1)
         if initial is not None:
             self._adopted[n] = initial
             m = self.model
             users = m.relevance[:, c] & initial
             self.ad[n] = np.bincount(m.buyers.type_idx[users], minlength=self.n_types)
             self.rad[n] = np.bincount(self._region[users], minlength=self.n_regions)
+            self._ad_tot[n] = self.ad[n].sum()
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
         self.challenge_of[n] = c
         b, seed = self.model.behaviour, self.model.seed
         self.bound[n] = min(1.0, MAX_PULL * (b.innovation_p + b.imitation_q) * sol.quality)
-        with np.errstate(divide="ignore"):
-            self._log1m[n] = np.log1p(-self.bound[n])
+        bound = float(self.bound[n])
+        self._log1m[n] = math.log1p(-bound) if bound < 1 else -math.inf
         self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
         self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
-        self.live[n] = True
         self._at[n] = -1  # its candidate stream has not started
+        self.go_live(n)
         if sol.adopters:
             self._used(sol)
+
+    def go_live(self, sol_id: int) -> None:
+        """The solution spreads from this month on (its stream is planned at the next step)."""
+        self.live[sol_id] = True
+        self._pending.append(sol_id)
 
     def leave(self, rows: np.ndarray) -> None:
         """Merged-away buyers (ODD 7.13) stop being peers: they leave the concerned and the
@@ -126,13 +139,16 @@ class Diffusion:
         by_region = np.stack([rel[self._region[rows] == r].sum(0) for r in range(self.n_regions)], 1)
         self._rel_by_challenge = self._rel_by_challenge - by_type
         self._rel_by_region = self._rel_by_region - by_region
+        self._rbr1 = np.maximum(self._rel_by_region, 1)
         chal = self.challenge_of[:n]
         self.rel[:n] -= by_type[chal]
         self._rel1[:n] = np.maximum(self.rel[:n], 1)
+        self._rel_tot1[:n] = np.maximum(self.rel[:n].sum(1), 1)
         for row in rows.tolist():
             counted = self._adopted[:n, row] & m.relevance[row, chal]
             self.ad[:n, m.buyers.type_idx[row]] -= counted
             self.rad[:n, self._region[row]] -= counted
+            self._ad_tot[:n] -= counted
 
     def in_use(self, challenge: int) -> Solution | None:
         """A solution for the challenge that some buyer already uses, if any."""
@@ -159,6 +175,7 @@ class Diffusion:
         if self.model.relevance[row, sol.challenge] and row not in self.model.gone_rows:
             self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
             self.rad[sol.id, self._region[row]] += 1
+            self._ad_tot[sol.id] += 1
 
     def step(self) -> None:
         """Lets every live solution spread for one month."""
@@ -171,30 +188,27 @@ class Diffusion:
                             else (np.concatenate(x) for x in zip(*pieces, strict=True)))
         fresh = ~self._adopted[sol_ids, rows]
         sol_ids, rows, u = sol_ids[fresh], rows[fresh], u[fresh]
-        # keep each candidate with its own hazard over the bound (exact thinning)
-        types = m.buyers.type_idx[rows]
+        types, regions = m.buyers.type_idx[rows], self._region[rows]
         themes = self.theme[sol_ids]
-        regions = self._region[rows]
-        ad = self.ad[sol_ids]
-        n = np.maximum(self.rel[sol_ids].sum(1), 1)  # the concerned buyers that still exist
+        # keep each candidate with its own hazard over the bound (exact thinning)
         w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
-        share_type = ad[np.arange(len(rows)), types] / self._rel1[sol_ids, types]
-        share_region = self.rad[sol_ids, regions] / np.maximum(
-            self._rel_by_region[self.challenge_of[sol_ids], regions], 1)
-        peer = (w_type * share_type + (1 - w_type - w_region) * ad.sum(1) / n
-                + w_region * share_region)
+        share_type = self.ad[sol_ids, types] / self._rel1[sol_ids, types]
+        share_region = self.rad[sol_ids, regions] / self._rbr1[self.challenge_of[sol_ids], regions]
+        # the concerned buyers that still exist, and how many of them adopted
+        peer = (w_type * share_type + (1 - w_type - w_region) * self._ad_tot[sol_ids]
+                / self._rel_tot1[sol_ids] + w_region * share_region)
         price = self.unit_cost[sol_ids] * m.size_scales[rows]
+        first, largest = m.programme.scaling_grants(themes, price, m.month, rows)
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer)
-             * self.quality[sol_ids] * self._price_pull(themes, price, rows)
+             * self.quality[sol_ids] * _price_pull(first, price)
              * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
         keep = u * self.bound[sol_ids] < h
-        sol_ids, rows, price = sol_ids[keep], rows[keep], price[keep]
-        if len(rows) == 0:
+        if not keep.any():
             return
+        sol_ids, rows, price, grant = sol_ids[keep], rows[keep], price[keep], largest[keep]
         # a peer that cannot pay the price even less the largest scaling grant it could still
         # get is out; budgets and grant money only fall within a month, so one look before
         # the purchases is exact
-        grant = m.programme.largest_scaling_grants(self.theme[sol_ids], price, m.month, rows)
         afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
@@ -206,8 +220,14 @@ class Diffusion:
         that became live since (their stream starts at position 0 and is skipped forward).
         """
         n_sol = len(self.solutions)
-        live = self.live[:n_sol]
-        todo = np.flatnonzero(live if month % PLAN_MONTHS == 0 else live & ~self._planned[:n_sol])
+        if month % PLAN_MONTHS == 0:
+            todo = np.flatnonzero(self.live[:n_sol])
+        elif self._pending:  # within a block only what went live since
+            todo = np.unique(np.array(self._pending, dtype=np.int64))
+            todo = todo[self.live[todo] & ~self._planned[todo]]
+        else:
+            return
+        self._pending.clear()
         self._planned[todo] = True
         todo = todo[(self._n[todo] > 0) & (self.bound[todo] > 0)]
         if len(todo) == 0:
@@ -250,8 +270,8 @@ class Diffusion:
             first = np.cumsum(k) - k
             j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(self._jump[t], k)
             u = crn.to_uniform(crn.chain(kgap[seg], j))
-            with np.errstate(divide="ignore"):
-                gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
+            # log of a uniform kept above 0, over log(1 - bound) < 0 (bound in (0, 1])
+            gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
             gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # no jump past the end
             steps = np.cumsum(gap + 1)
             pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(self._at[t], k)
@@ -264,18 +284,16 @@ class Diffusion:
             live = live[used == k]  # every jump drawn was consumed: the stream goes on
         return np.concatenate(segs), np.concatenate(poss)
 
-    def _price_pull(self, themes: np.ndarray, price: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """How much a scaling grant raises a candidate's hazard: 1 / (1 - grant share), at most 2.
 
-        Scaling support lowers a follower's price; buyers respond to the price they pay (a
-        half-price solution is taken up about twice as often). Only a buyer that knows of
-        the grant responds (``Programme.read_scaling_known``). Without a grant it is 1.
-        """
-        m = self.model
-        if not m.programme.scales:
-            return np.ones(len(price))
-        grant = m.programme.diffusion_grants(themes, price, m.month, rows)
-        pull = np.ones(len(price))
-        has = grant > 0
+def _price_pull(grant: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """How much a scaling grant raises a candidate's hazard: 1 / (1 - grant share), at most 2.
+
+    Scaling support lowers a follower's price; buyers respond to the price they pay (a
+    half-price solution is taken up about twice as often). Only a buyer that knows of
+    the grant responds (``Programme.read_scaling_known``). Without a grant it is 1.
+    """
+    pull = np.ones(len(price))
+    has = grant > 0
+    if has.any():
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
-        return pull
+    return pull

@@ -366,7 +366,7 @@ class PolicyModel(mesa.Model):
         """The developing buyer implements its solution; named followers may follow."""
         sol = self.solution_for(p)
         self.record_adoption(p.need.buyer, sol, via="own", price=0.0)
-        self.diffusion.live[sol.id] = True
+        self.diffusion.go_live(sol.id)
         uptake = self.behaviour.joint_uptake if p.joint else self.behaviour.follower_uptake
         for row in p.followers:
             if crn.uniform(self.seed, Purpose.FOLLOWER_UPTAKE, p.need.id, row) < uptake:

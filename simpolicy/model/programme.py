@@ -254,13 +254,22 @@ class Programme(mesa.Agent):
     def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
                          rows: np.ndarray) -> np.ndarray:
         """`diffusion_grant` for many purchases at once (the amounts; 0 where none applies)."""
-        amounts = np.zeros(len(prices))
+        return self.scaling_grants(themes, prices, month, rows)[0]
+
+    def scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
+                       rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``diffusion_grants`` and ``largest_scaling_grants`` in one pass (diffusion needs
+        both for the same purchases in the same month)."""
+        amounts, best = np.zeros(len(prices)), np.zeros(len(prices))
+        if not self._scaling:
+            return amounts, best
         done = np.zeros(len(prices), dtype=bool)
         for amount, ok in self._scaling_offers(themes, prices, month, rows):
+            best = np.where(ok, np.maximum(best, amount), best)
             ok &= ~done  # the first instrument that offers is the one that pays
             amounts[ok] = amount[ok]
             done |= ok
-        return amounts
+        return amounts, best
 
     def _scaling_offers(self, themes: np.ndarray, prices: np.ndarray, month: int, rows: np.ndarray):
         """Per open scaling instrument, in order: its grant on each price and where it offers it.
