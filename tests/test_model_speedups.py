@@ -100,7 +100,7 @@ def test_scaling_grant_for_one_purchase_and_for_many_agree():
     largest = prog.largest_scaling_grants(themes, prices, 0, rows)
     assert (largest >= many).all()
     first, best = prog.scaling_grants(themes, prices, 0, rows)  # diffusion's one pass
-    np.testing.assert_array_equal(first, many)
+    np.testing.assert_array_equal(first, one)
     np.testing.assert_array_equal(best, largest)
 
 
@@ -115,6 +115,27 @@ def test_diffusion_keeps_its_totals_as_peers_adopt_and_buyers_merge():
     np.testing.assert_array_equal(d._ad_tot[:n], d.ad[:n].sum(1))
     np.testing.assert_array_equal(d._rel_tot1[:n], np.maximum(d.rel[:n].sum(1), 1))
     assert d._ad_tot[:n].any()
+    # every solution that went live was planned (``go_live`` queues it for ``_plan_live``)
+    assert d.live[:n].any() and not (d.live[:n] & ~d._planned[:n]).any()
+
+
+def test_a_firms_tender_draws_do_not_depend_on_its_place_in_the_pool(monkeypatch):
+    """Tender draws are keyed by the need and the firm (rng.py): the same pool in another
+    order looks, bids and ranks alike, so the same firms win."""
+    from simpolicy.model import market
+
+    model = run_model(short("lithuania", 3), 0)
+    projects = [p for p in model.projects if p.contracts > 0]
+    assert projects
+    pool_of = market.supplier_pool
+    for p in projects[:5]:
+        # the firms' state at the end of the run (learning, entry, exit), for both orders
+        assert market.tender(model, p, p.contracts_wanted)
+        won = set(p.winners.tolist())
+        monkeypatch.setattr(market, "supplier_pool", lambda m, t: pool_of(m, t)[::-1])
+        assert market.tender(model, p, p.contracts_wanted)
+        monkeypatch.setattr(market, "supplier_pool", pool_of)
+        assert set(p.winners.tolist()) == won
 
 
 @pytest.mark.parametrize(("name", "seed"), CASES[:2])

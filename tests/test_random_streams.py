@@ -195,7 +195,8 @@ class Recorder:
         def default_rng_(seed=None):
             caller = sys._getframe(1)
             if Path(caller.f_code.co_filename).parent == MODEL:
-                if isinstance(seed, list) and len(seed) == 3:
+                if isinstance(seed, list) and len(seed) == 3:  # (seed, purpose, id): no model
+                    # code seeds such a generator now; kept so one added later is recorded
                     rec.sites[Purpose(seed[1]).name].add(_site(caller))
                 else:
                     rec.sites["sequential stream"].add(_site(caller))

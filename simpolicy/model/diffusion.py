@@ -115,7 +115,8 @@ class Diffusion:
         b, seed = self.model.behaviour, self.model.seed
         self.bound[n] = min(1.0, MAX_PULL * (b.innovation_p + b.imitation_q) * sol.quality)
         bound = float(self.bound[n])
-        self._log1m[n] = math.log1p(-bound) if bound < 1 else -math.inf
+        # numpy's log1p, as the array path had it (math.log1p may differ in the last bit)
+        self._log1m[n] = float(np.log1p(-bound)) if bound < 1 else -math.inf
         self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
         self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
         self._at[n] = -1  # its candidate stream has not started

@@ -38,7 +38,7 @@ ATTRS = len(MAKES)
 A_THEME, A_CHALLENGE, A_COST, A_VALUE, A_PRODUCT, A_COMPLEXITY, A_REUSE = range(ATTRS)
 STOCK_SHARE = 0.4  # challenges that already have a public solution somewhere at the start
 STOCK_USERS = 0.08  # share of concerned buyers already using such a stock solution
-MEMO_BYTES = 64 * 2**20  # per process: 12 seeds of a national population (2.2 MB + 3 MB kept)
+MEMO_BYTES = 64 * 2**20  # per process: 12 seeds of a national population (2.2 MB + 2 MB kept)
 NEEDS_KEPT = 4096  # built needs kept per seed: a national run builds about 2,400
 NEED_BYTES = 500  # what one built need holds (object, its numbers, its view of the uniforms)
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .model import PolicyModel
 
 WHICH = np.arange(3)[:, None]  # a tender's three draws per firm: look, bid, rank
+WHICH.flags.writeable = False
 
 
 def visible_market(model: PolicyModel, p: Project) -> float:

@@ -100,9 +100,10 @@ _M1, _M2, _GOLDEN, _ONE = np.uint64(M1), np.uint64(M2), np.uint64(GOLDEN), np.ui
 
 
 def mix_array(x: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser over a uint64 array (wrapping arithmetic), in place on a
-    fresh array: the model calls it for every month's candidates, so temporaries count."""
-    x = x ^ (x >> _S30)
+    """The SplitMix64 finaliser over a uint64 array (wrapping arithmetic), in place: ``x``
+    is consumed (``chain`` passes a fresh array). The model calls it for every month's
+    candidates, so temporaries count."""
+    x ^= x >> _S30
     x *= _M1
     x ^= x >> _S27
     x *= _M2
