@@ -239,27 +239,14 @@ class Programme(mesa.Agent):
                     return st, amount
         return None, 0.0
 
-    def largest_scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
-                               rows: np.ndarray) -> np.ndarray:
-        """The most any scaling instrument could still grant on each purchase this month.
-
-        An upper bound on what ``diffusion_grant`` gives later in the month: money still
-        free only falls within a month, so an instrument short of it now stays short.
-        """
-        best = np.zeros(len(prices))
-        for amount, ok in self._scaling_offers(themes, prices, month, rows):
-            best = np.where(ok, np.maximum(best, amount), best)
-        return best
-
-    def diffusion_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
-                         rows: np.ndarray) -> np.ndarray:
-        """`diffusion_grant` for many purchases at once (the amounts; 0 where none applies)."""
-        return self.scaling_grants(themes, prices, month, rows)[0]
-
     def scaling_grants(self, themes: np.ndarray, prices: np.ndarray, month: int,
                        rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``diffusion_grants`` and ``largest_scaling_grants`` in one pass (diffusion needs
-        both for the same purchases in the same month)."""
+        """For many purchases at once: what ``diffusion_grant`` would pay (0 where none
+        applies), and the most any scaling instrument could still grant this month.
+
+        The second is an upper bound on what a purchase gets later in the month: money
+        still free only falls within a month, so an instrument short of it now stays short.
+        """
         amounts, best = np.zeros(len(prices)), np.zeros(len(prices))
         if not self._scaling:
             return amounts, best
@@ -283,11 +270,6 @@ class Programme(mesa.Agent):
             amount = np.minimum(st.spec.max_grant_eur, st.spec.rate * prices)
             yield amount, (known[rows] & covered[themes] & (amount >= max(1.0, st.spec.min_grant_eur))
                            & (st.available(month) >= amount))
-
-    @property
-    def scales(self) -> bool:
-        """Whether the scheme has scaling support (diffusion grants) at all."""
-        return bool(self._scaling)
 
     def centre_step(self) -> None:
         """The competence centre reaches buyers and raises awareness and capability."""
