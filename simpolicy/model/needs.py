@@ -79,7 +79,7 @@ class NeedSource:
         m, b = self.model, self.model.behaviour
         cpt = b.challenges_per_theme
         own_u = u[:, ATTRS:]
-        open_to = m.programme.might_fund(rows, challenges // cpt, exists, ids, m.month)
+        open_to = m.programme.might_fund(rows, challenges // cpt, exists, ids, m.month, arrivals=True)
         dev_cost = b.dev_cost_eur * m.size_scales[rows] * np.exp(b.cost_sd_log * z[:, 0])
         value = b.value_multiple * dev_cost * (1.09 + b.purchase_cost_multiple) * np.exp(0.5 * z[:, 1])
         return screen.hopeless(m, rows, own_u, dev_cost, value, u[:, A_COMPLEXITY] ** 0.8, exists, open_to)

@@ -77,7 +77,15 @@ class Programme(mesa.Agent):
         # each instrument's key for the draws that concern it: by its id, not its position,
         # so adding an instrument leaves a buyer's luck with the others as it was
         self._inst_keys = np.array([crn.name_id(st.id) for st in self.instruments], dtype=np.int64)
-        self._known_u: dict[int, np.ndarray] = {}  # need id -> its draw per instrument
+        # need x instrument: the draw that decides whether the need's buyer knows the
+        # instrument, for every need the run's arrivals hold, made at once (one array pass
+        # instead of one a month); by need id for ``known``, by month for ``might_fund``
+        ids = [a.ids for a in model.draws.arrivals]
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        self._known_all = self._known_draws(all_ids)
+        self._month_first = np.cumsum([0, *map(len, ids)]).tolist()
+        self._known_u: dict[int, list] = dict(zip(all_ids.tolist(), self._known_all.tolist(),
+                                                  strict=True))
         # services (joint processes, competitions) take needs of their themes, any route
         self._service_themes = [
             (k, st, np.array([not st.spec.themes or t in st.spec.themes for t in themes], dtype=bool))
@@ -92,13 +100,12 @@ class Programme(mesa.Agent):
         """Whether the buyer knows this instrument (its awareness times the visibility).
 
         The draw is the need's own for this instrument (Purpose.KNOWS_INSTRUMENT keyed by the
-        need and the instrument's id); it is made for the month's needs at once in
-        ``might_fund`` and kept until the need has been weighed.
+        need and the instrument's id), made for every arriving need at the run's start.
         """
         u = self._known_u.get(need.id)
-        if u is None:  # a need weighed after its month (a pool, a call): the same draws, made
-            # by the one function that makes them (one place per purpose, test_random_streams)
-            u = self._known_u[need.id] = tuple(self._known_draws(np.array([need.id]))[0].tolist())
+        if u is None:  # a need the arrivals do not hold (a test's): the same draws, made by
+            # the one function that makes them (one place per purpose, test_random_streams)
+            u = self._known_u[need.id] = self._known_draws(np.array([need.id]))[0].tolist()
         aw = self.model.buyers.awareness[need.buyer] * state.spec.visibility
         return u[k] < aw
 
@@ -107,19 +114,23 @@ class Programme(mesa.Agent):
         seed = self.model.seed
         return crn.uniforms(seed, Purpose.KNOWS_INSTRUMENT, need_ids[:, None], self._inst_keys[None, :])
 
+    def arrival_draws(self, month: int) -> np.ndarray:
+        """The draws of ``_known_draws`` for the needs that arrive in ``month``, in order."""
+        return self._known_all[self._month_first[month]:self._month_first[month + 1]]
+
     def might_fund(self, rows: np.ndarray, themes: np.ndarray, existing: np.ndarray,
-                   need_ids: np.ndarray, month: int) -> np.ndarray:
+                   need_ids: np.ndarray, month: int, arrivals: bool = False) -> np.ndarray:
         """For many needs at once: whether an open instrument the buyer knows covers the need.
 
         The same test as the start of ``offers`` (before the amounts), so a need without
-        it gets no offer. Keeps the month's draws for ``known``.
+        it gets no offer. ``arrivals``: the needs are the month's arrivals in order, whose
+        draws were made at the run's start.
         """
         out = np.zeros(len(rows), dtype=bool)
         if not self.instruments:
             return out
         aware = self.model.buyers.awareness[rows]
-        u = self._known_draws(need_ids)
-        self._known_u.update(zip(need_ids.tolist(), map(tuple, u.tolist()), strict=True))
+        u = self.arrival_draws(month) if arrivals else self._known_draws(need_ids)
         for k, st in enumerate(self.instruments):
             if st.type in SERVICE_TYPES or not st.active(month):
                 continue
