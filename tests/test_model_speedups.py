@@ -29,15 +29,17 @@ def fingerprint(model: PolicyModel) -> tuple:
     )
 
 
-# schemes with open instruments, calls and panels, joint processes and scaling grants
-CASES = [("denmark_copi_proposal", 0), ("flanders", 1), ("norway", 2), ("spain", 3)]
+# schemes with open instruments, calls and panels, joint processes and scaling grants; and
+# Norway over 9 years, past Trøndelag's county merger in month 96 (the screen is refreshed)
+CASES = [("denmark_copi_proposal", 0, 4), ("flanders", 1, 4), ("norway", 2, 9), ("spain", 3, 4)]
 
 
-@pytest.mark.parametrize(("name", "seed"), CASES)
-def test_screen_of_hopeless_needs_changes_nothing(name, seed, monkeypatch):
-    scenario = short(name, 4)
+@pytest.mark.parametrize(("name", "seed", "years"), CASES)
+def test_screen_of_hopeless_needs_changes_nothing(name, seed, years, monkeypatch):
+    scenario = short(name, years)
     screened = fingerprint(run_model(scenario, seed))
-    monkeypatch.setattr(screen, "hopeless", lambda *a, **k: np.zeros(len(a[1]), dtype=bool))
+    monkeypatch.setattr(screen.Screen, "hopeless",
+                        lambda self, month, exists, open_to: np.zeros(len(exists), dtype=bool))
     assert fingerprint(run_model(scenario, seed)) == screened
 
 
@@ -119,6 +121,24 @@ def test_diffusion_keeps_its_totals_as_peers_adopt_and_buyers_merge():
     assert d.live[:n].any() and not (d.live[:n] & ~d._planned[:n]).any()
 
 
+def test_screen_is_refreshed_when_buyers_merge():
+    """The screen fixes each need's costs and its buyer's budget once per run; a merger
+    changes sizes and budgets, so after Norway's county merger (month 96) the run's screen
+    must hold what a screen made on the merged population holds, not what it held before."""
+    model = run_model(short("norway", 9), 0)
+    assert model.gone_rows  # the merger happened
+    kept = model.needs.screen
+    fresh = screen.Screen(model)
+    fresh.refresh()
+    before = screen.Screen(PolicyModel(short("norway", 9), 0))
+    before.refresh()
+    names = [k for k, v in vars(fresh).items() if isinstance(v, np.ndarray)]
+    assert "_over_d" in names and "_lhs_d" in names
+    for name in names:
+        np.testing.assert_array_equal(getattr(kept, name), getattr(fresh, name), err_msg=name)
+    assert any(not np.array_equal(getattr(before, k), getattr(fresh, k)) for k in names)
+
+
 def test_a_firms_tender_draws_do_not_depend_on_its_place_in_the_pool(monkeypatch):
     """Tender draws are keyed by the need and the firm (rng.py): the same pool in another
     order looks, bids and ranks alike, so the same firms win."""
@@ -138,7 +158,7 @@ def test_a_firms_tender_draws_do_not_depend_on_its_place_in_the_pool(monkeypatch
         assert set(p.winners.tolist()) == won
 
 
-@pytest.mark.parametrize(("name", "seed"), CASES[:2])
+@pytest.mark.parametrize(("name", "seed"), [c[:2] for c in CASES[:2]])
 def test_shared_draws_change_nothing(name, seed):
     """A run on memoised scheme-free draws equals one that draws them afresh.
 

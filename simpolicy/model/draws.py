@@ -74,9 +74,13 @@ class Draws:
     rate: np.ndarray  # each buyer's monthly chance of a new need
     theme_p: np.ndarray  # the population's theme shares
     theme_cum: np.ndarray  # and cumulated
-    arrivals: tuple[Arrivals, ...]  # one per month of the horizon
+    arrivals: tuple[Arrivals, ...]  # one per month of the horizon (views of ``horizon``)
     built: BuiltNeeds  # needs as runs with these draws built them
     merges: tuple[Merge, ...] = ()  # the population's mergers within the horizon, in order
+    # every month's needs end to end, and where each month's start (``month_first[m]``):
+    # per-run arrays over all needs are made once from these and read by month
+    horizon: Arrivals | None = None
+    month_first: tuple[int, ...] = (0,)
 
     def fresh_buyers(self) -> Buyers:
         """The buyers with this run's own copy of what a run changes.
@@ -221,10 +225,12 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     w = np.array([pop.themes[t] for t in themes], dtype=float)
     theme_p = w / w.sum()
     theme_cum = np.cumsum(theme_p)
-    arrivals = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months, relevance,
-                         theme_cum, spec.challenges_per_theme)
+    horizon, first = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months,
+                               relevance, theme_cum, spec.challenges_per_theme)
+    arrivals = tuple(Arrivals(*(x[a:z] for x in vars(horizon).values()))
+                     for a, z in zip(first[:-1], first[1:], strict=True))
     d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
-              BuiltNeeds(), merges)
+              BuiltNeeds(), merges, horizon, first)
     _freeze(d)
     return d
 
@@ -258,16 +264,16 @@ def _stock(rng: np.random.Generator, relevance: np.ndarray) -> tuple[StockSoluti
 
 
 def _arrivals(seed: int, rate: np.ndarray, months: int, relevance: np.ndarray,
-              theme_cum: np.ndarray, cpt: int) -> tuple[Arrivals, ...]:
-    """Every month's needs: who has one (each buyer at its rate), and the need's uniforms.
+              theme_cum: np.ndarray, cpt: int) -> tuple[Arrivals, tuple[int, ...]]:
+    """Every month's needs: who has one (each buyer at its rate), and the need's uniforms;
+    all months end to end, in month order, and where each month starts (and the end).
 
     A buyer has a need in a month when its draw for (buyer, month) falls below its rate;
     the need's id is its identity (month, buyer), and each of its uniforms is the draw of
     one purpose for that id.
     """
-    if months <= 0:
-        return ()
     n = rate.shape[-1]
+    months = max(0, months)
     month = np.arange(months)
     rates = rate[None, :] if rate.ndim == 1 else rate  # one row, or one per month (mergers)
     hit = crn.uniforms(seed, Purpose.ARRIVAL, np.arange(n)[None, :], month[:, None]) < rates
@@ -278,10 +284,8 @@ def _arrivals(seed: int, rate: np.ndarray, months: int, relevance: np.ndarray,
         all_u[:, j] = crn.uniforms(seed, purpose, ids)
     z = normal_deviates(all_u)
     chal = challenges(relevance, theme_cum, cpt, all_rows, all_u)
-    cuts = np.searchsorted(when, month[1:])
-    return tuple(Arrivals(*parts) for parts in zip(
-        np.split(all_rows, cuts), np.split(ids, cuts), np.split(all_u, cuts), np.split(z, cuts),
-        np.split(chal, cuts), strict=True))
+    first = tuple(np.searchsorted(when, np.arange(months + 1)).tolist())
+    return Arrivals(all_rows, ids, all_u, z, chal), first
 
 
 def normal_deviates(u: np.ndarray) -> np.ndarray:
@@ -306,6 +310,6 @@ def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.
 
 def _freeze(d: Draws) -> None:
     """Makes every shared array read-only: a run that wrote into one would leak into the next."""
-    for a in d.arrays():
+    for a in [*d.arrays(), *vars(d.horizon).values()]:  # the months are views of the horizon
         if a is not d.buyers.budget_left:  # unused: each run makes its own (fresh_buyers)
             a.flags.writeable = False

@@ -31,10 +31,12 @@ class NeedSource:
         self.model, self.draws = model, draws
         self.built = draws.built.for_behaviour(model.behaviour.model_dump_json())
         self._interested: dict[int, np.ndarray] = {}
+        self.screen = screen.Screen(model)
 
     def population_changed(self) -> None:
         """Buyers merged (ODD 7.13): sizes and budgets changed, so who could buy changed."""
         self._interested.clear()
+        self.screen.stale = True
 
     def arrive(self) -> list[Need]:
         """This month's new needs that may lead somewhere (drawn in draws.py).
@@ -48,7 +50,10 @@ class NeedSource:
         if len(rows) == 0:
             return []
         exists = self._exists(rows, challenges, u)
-        keep = ~self._hopeless(rows, a.ids, u, z, challenges, exists)
+        m = self.model
+        open_to = m.programme.might_fund(rows, challenges // m.behaviour.challenges_per_theme,
+                                         exists, a.ids, m.month, arrivals=True)
+        keep = ~self.screen.hopeless(m.month, exists, open_to)
         built, limit, out = self.built, self.draws.built.limit, []
         ids = a.ids.tolist()
         for i in np.flatnonzero(keep).tolist():
@@ -73,16 +78,6 @@ class NeedSource:
         crowd = m.behaviour.crowd_out * m.dev_money_known[rows, themes]
         reuse = in_use & (u[:, A_REUSE] < 0.5 * (1 - crowd))
         return reuse | (u[:, A_PRODUCT] < m.behaviour.existing_product_share)
-
-    def _hopeless(self, rows, ids, u, z, challenges, exists) -> np.ndarray:
-        """Needs that no instrument could fund and that are not worth it on own money."""
-        m, b = self.model, self.model.behaviour
-        cpt = b.challenges_per_theme
-        own_u = u[:, ATTRS:]
-        open_to = m.programme.might_fund(rows, challenges // cpt, exists, ids, m.month, arrivals=True)
-        dev_cost = b.dev_cost_eur * m.size_scales[rows] * np.exp(b.cost_sd_log * z[:, 0])
-        value = b.value_multiple * dev_cost * (1.09 + b.purchase_cost_multiple) * np.exp(0.5 * z[:, 1])
-        return screen.hopeless(m, rows, own_u, dev_cost, value, u[:, A_COMPLEXITY] ** 0.8, exists, open_to)
 
     def _build(self, row: int, u: np.ndarray, z: list[float], need_id: int, challenge: int,
                exists: bool) -> Need:

@@ -80,10 +80,9 @@ class Programme(mesa.Agent):
         # need x instrument: the draw that decides whether the need's buyer knows the
         # instrument, for every need the run's arrivals hold, made at once (one array pass
         # instead of one a month); by need id for ``known``, by month for ``might_fund``
-        ids = [a.ids for a in model.draws.arrivals]
-        all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        all_ids = model.draws.horizon.ids
         self._known_all = self._known_draws(all_ids)
-        self._month_first = np.cumsum([0, *map(len, ids)]).tolist()
+        self._month_first = model.draws.month_first
         self._known_u: dict[int, list] = dict(zip(all_ids.tolist(), self._known_all.tolist(),
                                                   strict=True))
         # services (joint processes, competitions) take needs of their themes, any route

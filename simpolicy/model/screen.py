@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .draws import A_COMPLEXITY, ATTRS
 from .project import U_BACKGROUND
 
 if TYPE_CHECKING:
@@ -40,34 +41,80 @@ def phase_totals(model: PolicyModel, dev_cost: np.ndarray, existing: np.ndarray)
     return total, first
 
 
-def hopeless(model: PolicyModel, rows: np.ndarray, u: np.ndarray, dev_cost: np.ndarray,
-             value: np.ndarray, complexity: np.ndarray, existing: np.ndarray,
-             open_to: np.ndarray) -> np.ndarray:
-    """Needs that certainly end at once: no grant possible and not worth it on own money.
+class Screen:
+    """The screen of one run: what is fixed about each need over the run, made once.
 
-    Args:
-        rows: the buyers' rows.
-        u: each need's own block of uniforms (``Need.u``).
-        dev_cost, value, complexity, existing: the needs' attributes (``NeedSource._build``).
-        open_to: whether some instrument the buyer knows might fund the need.
+    A need's cost, value, background share and complexity come from its draws; its buyer's
+    size, budget, risk weight and smallness change only when buyers merge (``refresh``).
+    So the parts of the test that depend on nothing else are computed for every need of
+    the horizon at once, for both routes (a product exists or not: that is decided in the
+    month), and a month reads its slice. What changes within a run (the budget left this
+    year, capability the competence centre raises, whether an instrument is open to the
+    need) is read in the month.
     """
-    b, buyers = model.behaviour, model.buyers
-    total, first = phase_totals(model, dev_cost, existing)
-    pop = model.scenario.population
-    background = np.where(u[:, U_BACKGROUND] < pop.background_funding_share,
-                          pop.background_funding_rate, 0.0)
-    own = total * (1 - background)
-    years = np.where(existing, 0.5, (6 + 24 * complexity) / 12)
-    budget = buyers.budget[rows]
-    unaffordable = (_clearly_above(first, buyers.budget_left[rows] + 1e-9)
-                    | _clearly_above(own / np.maximum(1.0, years), budget))
-    # Buyer.perceived_success and Buyer.utility, for many needs
-    success = np.where(existing, 0.9, (1 - b.complexity_effect * complexity)
-                       * (0.5 + 0.5 * buyers.capability[rows]))
-    risk = model.risk_weight[rows]
-    commit = np.where(buyers.small[rows], b.multi_year_penalty_small * years, 0.0)
-    not_worth = _clearly_above(own * (risk + commit), success * value)
-    return ~open_to & (unaffordable | not_worth)
+
+    def __init__(self, model: PolicyModel):
+        self.model = model
+        d = model.draws
+        self.first = d.month_first
+        h = d.horizon
+        self.rows = h.rows
+        b, pop = model.behaviour, model.scenario.population
+        self._cost_f = np.exp(b.cost_sd_log * h.z[:, 0])
+        self._value_f = np.exp(0.5 * h.z[:, 1])
+        u = h.u  # each need's uniforms: the ATTRS that made it, then those it carries
+        complexity = u[:, A_COMPLEXITY] ** 0.8
+        self._years_d = (6 + 24 * complexity) / 12
+        self._hard = 1 - b.complexity_effect * complexity  # success before capability
+        background = np.where(u[:, ATTRS + U_BACKGROUND] < pop.background_funding_share,
+                              pop.background_funding_rate, 0.0)
+        self._own_share = 1 - background
+        self.stale = True  # what the buyers fix is made at the first month's screen
+
+    def refresh(self) -> None:
+        """What the buyers' sizes, budgets and risk weights fix (again after buyers merged,
+        ODD 7.13: ``stale`` is set)."""
+        self.stale = False
+        m, b = self.model, self.model.behaviour
+        rows = self.rows
+        dev_cost = b.dev_cost_eur * m.size_scales[rows] * self._cost_f
+        value = b.value_multiple * dev_cost * (1.09 + b.purchase_cost_multiple) * self._value_f
+        budget, risk = m.buyers.budget[rows], m.risk_weight[rows]
+        small = m.buyers.small[rows]
+        out = {}
+        for existing in (True, False):
+            total, first = phase_totals(m, dev_cost, np.full(len(rows), existing))
+            own = total * self._own_share
+            years = np.full(len(rows), 0.5) if existing else self._years_d
+            commit = np.where(small, b.multi_year_penalty_small * years, 0.0)
+            out[existing] = (first, _clearly_above(own / np.maximum(1.0, years), budget),
+                             own * (risk + commit))
+        self._first_e, self._over_e, lhs_e = out[True]
+        self._first_d, self._over_d, self._lhs_d = out[False]
+        self._not_worth_e = _clearly_above(lhs_e, 0.9 * value)  # Buyer.perceived_success: 0.9
+        self._value_hard = value * self._hard
+
+    def hopeless(self, month: int, exists: np.ndarray, open_to: np.ndarray) -> np.ndarray:
+        """The month's needs (in arrival order) that certainly end at once: no grant possible
+        and not worth it on own money (``PolicyModel._worth_it`` and ``Buyer.utility``).
+
+        Args:
+            exists: whether a product exists for each need (its route).
+            open_to: whether some instrument the buyer knows might fund the need.
+        """
+        if self.stale:
+            self.refresh()
+        lo, hi = self.first[month], self.first[month + 1]
+        buyers, rows = self.model.buyers, self.rows[lo:hi]
+        # this year's part must fit what is left, each year's share a year's budget
+        first = np.where(exists, self._first_e[lo:hi], self._first_d[lo:hi])
+        unaffordable = (np.where(exists, self._over_e[lo:hi], self._over_d[lo:hi])
+                        | _clearly_above(first, buyers.budget_left[rows] + 1e-9))
+        # expected value against own money at risk; a development's success needs capability
+        success_value = self._value_hard[lo:hi] * (0.5 + 0.5 * buyers.capability[rows])
+        not_worth = np.where(exists, self._not_worth_e[lo:hi],
+                             _clearly_above(self._lhs_d[lo:hi], success_value))
+        return ~open_to & (unaffordable | not_worth)
 
 
 def _clearly_above(a: np.ndarray, b: np.ndarray) -> np.ndarray:
