@@ -268,8 +268,9 @@ class PolicyModel(mesa.Model):
         p.members = list(d.members)
         # buying an existing product is itself the plan; a development needs one made
         p.has_plan = need.route == "existing" or self.plans_purchase(need)
-        cap = self.buyers.capability[need.buyer]
-        quality = 0.6 * cap + 0.4 * need.u[U_PREP]
+        # Python floats (the same IEEE arithmetic as numpy scalars, without their overhead)
+        cap = float(self.buyers.capability[need.buyer])
+        quality = 0.6 * cap + 0.4 * float(need.u[U_PREP])
         if p.grants:
             if any(g.itype == "preparation_grant" for g in p.grants):
                 quality += b.preparation_grant_boost
@@ -286,7 +287,7 @@ class PolicyModel(mesa.Model):
         # some buyers rush whatever their capability (the brief's main failure path)
         if need.u[U_RUSH] < 0.25:
             quality -= 0.3
-        p.prep_quality = min(1.0, max(0.0, float(quality)))
+        p.prep_quality = min(1.0, max(0.0, quality))
         p.rushed = p.prep_quality < b.rushed_threshold
         self._design_tender(p)
         internal = any(self.state(g).spec.internal_costs for g in p.grants)

@@ -62,26 +62,28 @@ class Money:
         """Every payment, in order."""
         return [Transfer._make(r) for r in self._rows]
 
-    def _record(self, payer, payee, amount: float, line: str, project: int) -> None:
+    def _record(self, payer_kind: str, payer, payee_kind: str, payee, amount: float, line: str,
+                project: int) -> None:
+        """One payment, in Transfer's field order (flat arguments: it runs for every euro moved)."""
         if amount > 0:
-            self._rows.append((self.model.month, payer[0], payer[1], payee[0], payee[1], amount,
+            self._rows.append((self.model.month, payer_kind, payer, payee_kind, payee, amount,
                                line, project))
             totals = self.totals
-            totals[payer[0]] = totals.get(payer[0], 0.0) + amount
+            totals[payer_kind] = totals.get(payer_kind, 0.0) + amount
 
     def grant(self, st: InstrumentState, g: Grant, line: str, project: int = -1) -> float:
         """The instrument pays what grant ``g`` planned for ``line``, once."""
         amount = st.pay(g, line)
         payee = "office" if line == "office" else ("suppliers" if st.spec.paid_to == "supplier"
                                                    or line not in STAFF_LINES else "project")
-        self._record(("instrument", st.id), (payee, project), amount, line, project)
+        self._record("instrument", st.id, payee, project, amount, line, project)
         return amount
 
     def grant_part(self, st: InstrumentState, g: Grant, line: str, amount: float,
                    project: int) -> float:
         """The instrument pays part of a suppliers' line (a PCP phase, contractor by contractor)."""
         paid = st.pay_part(g, line, amount)
-        self._record(("instrument", st.id), ("suppliers", project), paid, line, project)
+        self._record("instrument", st.id, "suppliers", project, paid, line, project)
         return paid
 
     def buyer(self, row: int, amount: float, line: str, project: int = -1) -> None:
@@ -90,23 +92,23 @@ class Money:
             return
         self.model.buyers.budget_left[row] -= amount
         self.buyer_spent += amount
-        self._record(("buyer", row), ("suppliers" if line not in STAFF_LINES else "project", project),
+        self._record("buyer", row, "suppliers" if line not in STAFF_LINES else "project", project,
                      amount, line, project)
 
     def background(self, row: int, amount: float, line: str, project: int) -> None:
         """Pools and foundations pay their part of the buyer's share."""
-        self._record(("background", row), ("project", project), amount, line, project)
+        self._record("background", row, "project", project, amount, line, project)
 
     def service(self, service_id: str, amount: float) -> None:
         """A service's running cost for the month."""
-        self._record(("service", service_id), ("services", service_id), amount, "service", -1)
+        self._record("service", service_id, "services", service_id, amount, "service", -1)
 
     def reimburse(self, instrument: str, row: int, amount: float, line: str, project: int) -> None:
         """A grant paid after the fact reaches the buyer that pre-financed the line; it goes
         back into the buyer's budget of the month it arrives (loans.py)."""
         self.model.buyers.budget_left[row] += amount
         self.reimbursed += amount
-        self._record(("instrument", instrument), ("buyer", row), amount, line, project)
+        self._record("instrument", instrument, "buyer", row, amount, line, project)
 
     def repayment(self, instrument: str, row: int, amount: float, from_budget: float,
                   project: int) -> None:
@@ -116,8 +118,8 @@ class Money:
         if own > 0:
             self.model.buyers.budget_left[row] -= own
             self.buyer_spent += own
-            self._record(("buyer", row), ("instrument", instrument), own, "repayment", project)
-        self._record(("other_funds", row), ("instrument", instrument), amount - own, "repayment",
+            self._record("buyer", row, "instrument", instrument, own, "repayment", project)
+        self._record("other_funds", row, "instrument", instrument, amount - own, "repayment",
                      project)
 
     def paid_by(self, kind: str) -> float:

@@ -61,6 +61,7 @@ class Programme(mesa.Agent):
         spec = model.scenario.scheme
         self.instruments = [InstrumentState(i, model.months) for i in spec.instruments]
         self.centre = spec.competence_centre
+        self._advised_rows: np.ndarray | None = None  # the buyers the centre works with
         self._by_id = {s.id: s for s in self.instruments}
         # what an instrument covers never changes: look it up once per theme and route
         themes = model.theme_names
@@ -286,7 +287,10 @@ class Programme(mesa.Agent):
         c = self.centre
         if c is None:
             return
-        b, reached = self.model.buyers, self.model.advised
+        b = self.model.buyers
+        if self._advised_rows is None:  # who the centre works with is fixed for the run
+            self._advised_rows = np.flatnonzero(self.model.advised)
+        reached = self._advised_rows
         # the reach its budget can support (services.centre_reach), not the reach it aims at
         b.awareness += c.awareness_gain_per_year / 12 * self.model.centre_reach * (1 - b.awareness)
         b.capability[reached] += c.capability_gain_per_year / 12 * (1 - b.capability[reached])
