@@ -126,8 +126,8 @@ class Draws:
         out = [self.relevance, self.rate, self.theme_p, self.theme_cum,
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
                *(s.users for s in self.stock), *self.concerned, self.concerned_by_region]
-        for a in self.arrivals:
-            out += [a.rows, a.ids, a.u, a.z, a.challenges]
+        if self.horizon is not None:  # the months' arrivals are views of these
+            out += list(vars(self.horizon).values())
         for g in self.merges:
             out += [g.rows, g.into, g.budget, g.gone]
         return [a for a in out if isinstance(a, np.ndarray)]
@@ -227,6 +227,8 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     theme_cum = np.cumsum(theme_p)
     horizon, first = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months,
                                relevance, theme_cum, spec.challenges_per_theme)
+    for a in vars(horizon).values():
+        a.flags.writeable = False  # first: the months' views of it are then read-only too
     arrivals = tuple(Arrivals(*(x[a:z] for x in vars(horizon).values()))
                      for a, z in zip(first[:-1], first[1:], strict=True))
     d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
@@ -310,6 +312,6 @@ def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.
 
 def _freeze(d: Draws) -> None:
     """Makes every shared array read-only: a run that wrote into one would leak into the next."""
-    for a in [*d.arrays(), *vars(d.horizon).values()]:  # the months are views of the horizon
+    for a in d.arrays():
         if a is not d.buyers.budget_left:  # unused: each run makes its own (fresh_buyers)
             a.flags.writeable = False
