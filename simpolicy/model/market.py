@@ -22,8 +22,8 @@ from .rng import Purpose
 if TYPE_CHECKING:
     from .model import PolicyModel
 
-LOOK, BID_RANK = 0, np.arange(1, 3)[:, None]  # a tender's three draws per firm: look, bid, rank
-BID_RANK.flags.writeable = False
+WHICH = np.arange(3)[:, None]  # a tender's three draws per firm: look, bid, rank
+WHICH.flags.writeable = False
 
 
 def visible_market(model: PolicyModel, p: Project) -> float:
@@ -43,12 +43,11 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     k = min(len(pool), b.supplier_candidates)
     # each firm's own draws for this need (rng.py): whether it looks (the k lowest look
     # draws do), whether it bids, how the buyer ranks it; keyed by the firm, not its place
-    # (the bid and rank draws are made only for the firms that look: the same numbers)
+    look, u_bid, u_rank = crn.uniforms(model.seed, Purpose.TENDER, p.need.id, pool, WHICH)
     cands = pool
     if len(pool) > k:
-        look = _firm_draws(model, p, pool, LOOK)
-        cands = pool[np.sort(np.argpartition(look, k - 1)[:k])]
-    u_bid, u_rank = _firm_draws(model, p, cands, BID_RANK)
+        looking = np.sort(np.argpartition(look, k - 1)[:k])
+        cands, u_bid, u_rank = pool[looking], u_bid[looking], u_rank[looking]
     fee = p.costs["development"] / max(1, contracts_wanted)
     market = visible_market(model, p)
     invest = fee * b.supplier_invest_share
@@ -70,11 +69,6 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     scale = 1 + b.market_weight * market / (market + p.costs["development"])
     p.supplier_invest = float(len(winners) * invest * scale * (1 - subsidy))
     return True
-
-
-def _firm_draws(model: PolicyModel, p: Project, firms: np.ndarray, which) -> np.ndarray:
-    """Each firm's own draws for this need's tender, keyed (need, firm, which)."""
-    return crn.uniforms(model.seed, Purpose.TENDER, p.need.id, firms, which)
 
 
 def supplier_subsidy(p: Project) -> float:
