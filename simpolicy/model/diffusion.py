@@ -59,6 +59,8 @@ class Diffusion:
         self._rows, self._chal_start, self._rel_by_challenge = model.draws.concerned
         self._positions = self._rel_by_challenge.sum(1)  # a challenge's concerned, merged or not
         self._region = model.buyers.region
+        # each buyer's type and region as Python ints, for the one-adoption path (``record``)
+        self._type_of, self._region_of = model.buyers.type_idx.tolist(), self._region.tolist()
         self.n_regions = int(self._region.max()) + 1 if len(self._region) else 1
         self._rel_by_region = model.draws.concerned_by_region  # challenge x region
         self._rbr1 = np.maximum(self._rel_by_region, 1)  # its denominators of regional shares
@@ -168,15 +170,16 @@ class Diffusion:
     def record(self, sol: Solution, row: int) -> None:
         """Counts an adoption so that peers see it."""
         self._used(sol)
-        if self._adopted[sol.id, row]:
+        s = sol.id
+        if self._adopted[s, row]:
             return
-        self._adopted[sol.id, row] = True
+        self._adopted[s, row] = True
         # a project a merged-away buyer had running may still deliver (its successor uses
         # it), but that buyer is no peer any more (``leave``)
         if self.model.relevance[row, sol.challenge] and row not in self.model.gone_rows:
-            self.ad[sol.id, self.model.buyers.type_idx[row]] += 1
-            self.rad[sol.id, self._region[row]] += 1
-            self._ad_tot[sol.id] += 1
+            self.ad[s, self._type_of[row]] += 1
+            self.rad[s, self._region_of[row]] += 1
+            self._ad_tot[s] += 1
 
     def step(self) -> None:
         """Lets every live solution spread for one month."""

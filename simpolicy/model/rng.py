@@ -121,6 +121,9 @@ def chain(h: np.ndarray | int, ids: np.ndarray | int) -> np.ndarray:
         i = i.astype(np.int64)
     i = i.astype(np.uint64)  # a copy; int64 wraps to two's complement, as ``& MASK`` does
     i *= _GOLDEN
+    if not h.ndim:  # one key for all: add it with the 1 in one pass, in place
+        i += np.uint64((int(h) + 1) & MASK)
+        return mix_array(i)
     i += _ONE
     return mix_array(i + h)
 
