@@ -66,8 +66,10 @@ class Diffusion:
         self._rbr1 = np.maximum(self._rel_by_region, 1)  # its denominators of regional shares
         self._pending: list[int] = []  # solutions that went live since the last planning
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
-        # month -> planned candidates (solution ids, buyer rows, their adoption draws)
-        self._schedule: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        # the plans still running, in the order they were made: (first month, end month,
+        # where each month's candidates start, and the candidates' solution ids, buyer rows
+        # and adoption draws, by month)
+        self._plans: list[tuple[int, int, list[int], np.ndarray, np.ndarray, np.ndarray]] = []
         self._allocate(64)
 
     def _allocate(self, capacity: int) -> None:
@@ -185,7 +187,7 @@ class Diffusion:
         """Lets every live solution spread for one month."""
         m, b = self.model, self.model.behaviour
         self._plan_live(m.month)
-        pieces = self._schedule.pop(m.month, None)
+        pieces = self._due(m.month)
         if not pieces:
             return
         sol_ids, rows, u = (pieces[0] if len(pieces) == 1
@@ -226,9 +228,10 @@ class Diffusion:
         n_sol = len(self.solutions)
         if month % PLAN_MONTHS == 0:
             todo = np.flatnonzero(self.live[:n_sol])
-        elif self._pending:  # within a block only what went live since
-            todo = np.unique(np.array(self._pending, dtype=np.int64))
-            todo = todo[self.live[todo] & ~self._planned[todo]]
+        elif self._pending:  # within a block only what went live since (a few: plain Python)
+            live, planned = self.live, self._planned
+            todo = np.array([s for s in sorted(set(self._pending)) if live[s] and not planned[s]],
+                            dtype=np.int64)
         else:
             return
         self._pending.clear()
@@ -247,12 +250,24 @@ class Diffusion:
         sol_ids, when, pos, n = sol_ids[ok], when[ok], pos[ok], n[ok]
         rows = self._rows[self._start[sol_ids] + pos - when * n]
         u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], when * MONTH_SHIFT + rows))
-        order = np.argsort(when, kind="stable")
-        sol_ids, when, rows, u = sol_ids[order], when[order], rows[order], u[order]
-        months, first = np.unique(when, return_index=True)
-        for mo, a, z in zip(months.tolist(), first.tolist(), [*first[1:].tolist(), len(when)],
-                            strict=True):
-            self._schedule.setdefault(mo, []).append((sol_ids[a:z], rows[a:z], u[a:z]))
+        # by month, each solution's candidates in stream order (a stable sort on a small
+        # integer type is a radix sort)
+        after = when - month
+        order = np.argsort(after.astype(np.int16), kind="stable")
+        counts = np.bincount(after, minlength=end - month)
+        bounds = [0, *np.cumsum(counts).tolist()]
+        self._plans.append((month, end, bounds, sol_ids[order], rows[order], u[order]))
+
+    def _due(self, month: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """This month's planned candidates, plan by plan in the order the plans were made;
+        plans whose months are over are dropped."""
+        pieces = []
+        for start, _, bounds, sol_ids, rows, u in self._plans:
+            a, z = bounds[month - start], bounds[month - start + 1]
+            if z > a:
+                pieces.append((sol_ids[a:z], rows[a:z], u[a:z]))
+        self._plans = [p for p in self._plans if p[1] > month + 1]
+        return pieces
 
     def _draw_jumps(self, todo: np.ndarray, until: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each solution's candidates from where its stream stands to position ``until``:
