@@ -153,10 +153,11 @@ def _site(frame) -> str:
 class Recorder:
     """Every draw a run consumes: its purpose and the function that consumes it.
 
-    Draws are made by ``rng.uniform``/``rng.uniforms``, by ``rng.chain`` on a key the model
-    made with ``rng.key`` (diffusion), and by any generator the model would seed; a need's
-    carried uniforms are consumed where ``need.u[...]`` is read (the arrivals only store
-    them). Memos are emptied first, so nothing is served from an earlier run.
+    Draws are made by ``rng.uniform``/``rng.uniforms``/``rng.uniforms_of``, by ``rng.chain``
+    on a key the model made with ``rng.key`` (diffusion), and by any generator the model
+    would seed; a need's carried uniforms are consumed where ``need.u[...]`` is read (the
+    arrivals only store them). Memos are emptied first, so nothing is served from an earlier
+    run.
     """
 
     def __init__(self, monkeypatch):
@@ -164,6 +165,7 @@ class Recorder:
         self.keys: dict[int, Purpose] = {}
         self.unkeyed: list[str] = []
         key, uniform, uniforms, chain = rng.key, rng.uniform, rng.uniforms, rng.chain
+        uniforms_of = rng.uniforms_of
         default_rng = np.random.default_rng
         rec = self
 
@@ -181,6 +183,13 @@ class Recorder:
             if not (caller.f_code.co_name == "_arrivals" and purpose in CARRIED):
                 rec.sites[Purpose(purpose).name].add(_site(caller))
             return uniforms(seed, purpose, *ids)
+
+        def uniforms_of_(seed, purposes, ids):
+            caller = sys._getframe(1)
+            for purpose in purposes:
+                if not (caller.f_code.co_name == "_arrivals" and purpose in CARRIED):
+                    rec.sites[Purpose(purpose).name].add(_site(caller))
+            return uniforms_of(seed, purposes, ids)
 
         def chain_(h, ids):
             caller = sys._getframe(1)
@@ -216,7 +225,7 @@ class Recorder:
                 return super().__getitem__(idx)
 
         for name, f in (("key", key_), ("uniform", uniform_), ("uniforms", uniforms_),
-                        ("chain", chain_)):
+                        ("uniforms_of", uniforms_of_), ("chain", chain_)):
             monkeypatch.setattr(rng, name, f)
         monkeypatch.setattr(np.random, "default_rng", default_rng_)
         monkeypatch.setattr(NeedSource, "_build", build_)
@@ -268,6 +277,10 @@ def test_scalar_and_vectorised_draws_agree():
         mixed = rng.uniforms(11, p, 7, np.array([-3, *ids_b]), 2)
         assert [rng.uniform(11, p, 7, b, 2) for b in (-3, *ids_b)] == mixed.tolist()
         assert int(rng.chain(np.uint64(rng.key(11, p, 5)), 9)) == rng.key(11, p, 5, 9)
+    # many purposes in one pass (a need's uniforms): each column is its purpose's draws
+    ids = np.array([*ids_a, -3])
+    np.testing.assert_array_equal(rng.uniforms_of(11, list(Purpose), ids),
+                                  np.stack([rng.uniforms(11, p, ids) for p in Purpose], axis=1))
 
 
 def _need_ids(n_months: int = 250, n_buyers: int = 4000) -> np.ndarray:

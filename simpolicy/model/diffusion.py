@@ -192,8 +192,8 @@ class Diffusion:
             return
         sol_ids, rows, u = (pieces[0] if len(pieces) == 1
                             else (np.concatenate(x) for x in zip(*pieces, strict=True)))
-        fresh = ~self._adopted[sol_ids, rows]
-        sol_ids, rows, u = sol_ids[fresh], rows[fresh], u[fresh]
+        # (a candidate that already uses the solution is turned away by ``try_adopt``; the
+        # few are cheaper to carry than to filter out here)
         types, regions = m.buyers.type_idx[rows], self._region[rows]
         themes = self.theme[sol_ids]
         # keep each candidate with its own hazard over the bound (exact thinning)

@@ -27,7 +27,7 @@ from simpolicy.scenario.schema import Population, Scenario
 
 from . import rng as crn
 from .population import Buyers, Merge, Suppliers, draw_buyers, draw_suppliers, plan_mergers
-from .project import BUYER_BITS, CARRIED, N_DRAWS
+from .project import BUYER_BITS, CARRIED
 from .rng import Purpose
 
 # draws that make a need, one column each: theme, challenge, cost, value, product, complexity,
@@ -281,9 +281,7 @@ def _arrivals(seed: int, rate: np.ndarray, months: int, relevance: np.ndarray,
     hit = crn.uniforms(seed, Purpose.ARRIVAL, np.arange(n)[None, :], month[:, None]) < rates
     when, all_rows = np.nonzero(hit)
     ids = when.astype(np.int64) * (1 << BUYER_BITS) + all_rows
-    all_u = np.empty((len(ids), ATTRS + N_DRAWS))
-    for j, purpose in enumerate(MAKES + CARRIED):
-        all_u[:, j] = crn.uniforms(seed, purpose, ids)
+    all_u = crn.uniforms_of(seed, MAKES + CARRIED, ids)  # one column per purpose
     z = normal_deviates(all_u)
     chal = challenges(relevance, theme_cum, cpt, all_rows, all_u)
     first = tuple(np.searchsorted(when, np.arange(months + 1)).tolist())

@@ -178,7 +178,8 @@ class PolicyModel(mesa.Model):
             # competing supplier in every phase
             costs = {**costs, "development": costs["development"] * competition_multiple(pcp.spec)}
             offers = self.programme.offers(need, costs, self.month)
-        office = max((st for st, _ in offers), key=lambda st: st.spec.project_office_share, default=None)
+        office = (max((st for st, _ in offers), key=lambda st: st.spec.project_office_share)
+                  if offers else None)
         if office is not None and office.spec.project_office_share > 0:
             # an external project office is a share of the project budget it is part of
             costs = {**costs, "office": office_cost(office.spec, costs)}

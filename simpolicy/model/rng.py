@@ -155,6 +155,13 @@ def uniforms(seed: int, purpose: Purpose, *ids) -> np.ndarray:
     return to_uniform(keys(seed, purpose, *ids))
 
 
+def uniforms_of(seed: int, purposes, ids: np.ndarray) -> np.ndarray:
+    """Ids x purposes: column j holds ``uniforms(seed, purposes[j], ids)``, made in one pass
+    (each purpose's key is chained with every id at once)."""
+    h = np.array([key(seed, p) for p in purposes], dtype=np.uint64)
+    return to_uniform(chain(h[None, :], np.asarray(ids)[:, None]))
+
+
 def name_id(name: str) -> int:
     """A stable integer for a name (an instrument's id): the same in every process.
 
