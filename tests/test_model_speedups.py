@@ -121,6 +121,23 @@ def test_diffusion_keeps_its_totals_as_peers_adopt_and_buyers_merge():
     assert d.live[:n].any() and not (d.live[:n] & ~d._planned[:n]).any()
 
 
+def test_stock_peers_are_the_concerned_users_by_type_and_region():
+    """Diffusion starts each stock solution's peer counts from ``Draws.stock_peers``, made for
+    all of them at once; each row must be the users its challenge concerns, counted by type
+    and by region one solution at a time."""
+    model = PolicyModel(short("norway", 2), 0)
+    d = model.draws
+    by_type, by_region = d.stock_peers
+    assert len(d.stock) > 5 and by_type.sum() > 0
+    for i, st in enumerate(d.stock):
+        users = d.relevance[:, st.challenge] & st.users
+        np.testing.assert_array_equal(by_type[i], np.bincount(d.buyers.type_idx[users],
+                                                              minlength=by_type.shape[1]))
+        np.testing.assert_array_equal(by_region[i], np.bincount(d.buyers.region[users],
+                                                                minlength=by_region.shape[1]))
+    assert by_region.shape[1] > 1  # Norway's regions: the region count is not trivially all
+
+
 def test_screen_is_refreshed_when_buyers_merge():
     """The screen fixes each need's costs and its buyer's budget once per run; a merger
     changes sizes and budgets, so after Norway's county merger (month 96) the run's screen

@@ -95,8 +95,10 @@ class Diffusion:
             setattr(self, name, grown)
         self._capacity = capacity
 
-    def add(self, sol: Solution, initial: np.ndarray | None = None) -> None:
-        """Registers a solution; `initial` marks buyers that already use it (not counted)."""
+    def add(self, sol: Solution, initial: np.ndarray | None = None, peers=None) -> None:
+        """Registers a solution; `initial` marks buyers that already use it (not counted as
+        adoptions), with `peers`: those of them its challenge concerns, by type and by
+        region (``Draws.stock_peers``)."""
         n = len(self.solutions)
         if n == self._capacity:
             self._allocate(2 * n)
@@ -109,10 +111,7 @@ class Diffusion:
         self._rel_tot1[n] = max(int(self.rel[n].sum()), 1)
         if initial is not None:
             self._adopted[n] = initial
-            m = self.model
-            users = m.relevance[:, c] & initial
-            self.ad[n] = np.bincount(m.buyers.type_idx[users], minlength=self.n_types)
-            self.rad[n] = np.bincount(self._region[users], minlength=self.n_regions)
+            self.ad[n], self.rad[n] = peers
             self._ad_tot[n] = self.ad[n].sum()
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
         self.challenge_of[n] = c

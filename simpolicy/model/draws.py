@@ -107,6 +107,21 @@ class Draws:
         return rows.astype(np.int64), start, by_type
 
     @cached_property
+    def stock_peers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per stock solution: its users that its challenge concerns (the peers diffusion
+        counts as having adopted), by buyer type and by region; made once for all of them."""
+        region, types = self.buyers.region, self.buyers.type_idx
+        n_types, n_regions = len(self.buyers.types), int(region.max()) + 1 if len(region) else 1
+        chal = np.array([s.challenge for s in self.stock], dtype=np.int64)
+        users = np.array([s.users for s in self.stock], dtype=bool).reshape(len(chal), -1)
+        peers = (users & self.relevance[:, chal].T).astype(np.float32)  # counts stay exact
+        out = tuple((peers @ (col[:, None] == np.arange(k)).astype(np.float32)).astype(np.int64)
+                    for col, k in ((types, n_types), (region, n_regions)))
+        for a in out:
+            a.flags.writeable = False
+        return out
+
+    @cached_property
     def concerned_by_region(self) -> np.ndarray:
         """Challenge x region: how many buyers of each region each challenge concerns."""
         region = self.buyers.region
@@ -301,11 +316,13 @@ def challenges(relevance: np.ndarray, theme_cum: np.ndarray, cpt: int, rows: np.
     """
     themes = np.searchsorted(theme_cum, u[:, A_THEME] * 0.999999)
     options = relevance.reshape(relevance.shape[0], -1, cpt)[rows, themes]
-    count = options.sum(1)
-    options[count == 0] = True
-    count[count == 0] = cpt
+    count = np.count_nonzero(options, axis=1)
+    none = count == 0
+    options[none] = True
+    count[none] = cpt
     pick = (u[:, A_CHALLENGE] * count).astype(np.int64)  # the pick-th challenge that concerns it
-    return themes * cpt + np.argmax(np.cumsum(options, axis=1) > pick[:, None], axis=1)
+    running = np.cumsum(options, axis=1, dtype=np.int32)
+    return themes * cpt + np.argmax(running > pick[:, None], axis=1)
 
 
 def _freeze(d: Draws) -> None:

@@ -115,13 +115,14 @@ class NeedSource:
     def seed_stock(self) -> None:
         """Public solutions that exist before the horizon (most innovations are adapted)."""
         m = self.model
-        for st in self.draws.stock:
+        by_type, by_region = self.draws.stock_peers
+        for i, st in enumerate(self.draws.stock):
             sol = Solution(len(m.diffusion.solutions), st.challenge,
                            st.challenge // m.behaviour.challenges_per_theme, st.quality,
                            m.behaviour.dev_cost_eur * m.behaviour.purchase_cost_multiple,
                            "stock", -1, -1, set(np.flatnonzero(st.users).tolist()),
                            key=solution_key("stock", st.challenge))
-            m.diffusion.add(sol, initial=st.users)
+            m.diffusion.add(sol, initial=st.users, peers=(by_type[i], by_region[i]))
 
     def followers(self, need: Need, k: int, existing: list[int]) -> list[int]:
         """Buyers named in a tender as followers: others concerned by the same challenge."""
