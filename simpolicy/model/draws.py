@@ -114,8 +114,8 @@ class Draws:
         n_types, n_regions = len(self.buyers.types), int(region.max()) + 1 if len(region) else 1
         chal = np.array([s.challenge for s in self.stock], dtype=np.int64)
         users = np.array([s.users for s in self.stock], dtype=bool).reshape(len(chal), -1)
-        peers = (users & self.relevance[:, chal].T).astype(np.float32)  # counts stay exact
-        out = tuple((peers @ (col[:, None] == np.arange(k)).astype(np.float32)).astype(np.int64)
+        sol, row = np.nonzero(users & self.relevance[:, chal].T)  # (no BLAS: it spins threads)
+        out = tuple(np.bincount(sol * k + col[row], minlength=len(chal) * k).reshape(len(chal), k)
                     for col, k in ((types, n_types), (region, n_regions)))
         for a in out:
             a.flags.writeable = False
