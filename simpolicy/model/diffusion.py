@@ -66,6 +66,7 @@ class Diffusion:
         self._rbr1 = np.maximum(self._rel_by_region, 1)  # its denominators of regional shares
         self._pending: list[int] = []  # solutions that went live since the last planning
         self._in_use: dict[int, Solution] = {}  # challenge -> its oldest solution in use
+        self.in_use_any = np.zeros(len(self._chal_start), dtype=bool)  # by challenge, as an array
         # the plans still running, in the order they were made: (first month, end month,
         # where each month's candidates start, and the candidates' solution ids, buyer rows
         # and adoption draws, by month)
@@ -167,6 +168,7 @@ class Diffusion:
         cur = self._in_use.get(sol.challenge)
         if cur is None or sol.id < cur.id:
             self._in_use[sol.challenge] = sol
+            self.in_use_any[sol.challenge] = True
 
     def record(self, sol: Solution, row: int) -> None:
         """Counts an adoption so that peers see it."""

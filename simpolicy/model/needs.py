@@ -73,7 +73,7 @@ class NeedSource:
         development money in the theme crowds out part of that reuse.
         """
         m = self.model
-        in_use = np.array([m.diffusion.in_use(c) is not None for c in challenges.tolist()], dtype=bool)
+        in_use = m.diffusion.in_use_any[challenges]
         themes = challenges // m.behaviour.challenges_per_theme
         crowd = m.behaviour.crowd_out * m.dev_money_known[rows, themes]
         reuse = in_use & (u[:, A_REUSE] < 0.5 * (1 - crowd))
