@@ -101,21 +101,27 @@ class Services:
         self.pools: dict[str, list[Need]] = {st.id: [] for _, st in self.members}
         self.credit = {st.id: 0.0 for _, st in self.members}
         self.rate = {st.id: runs_per_year(st.spec, model.behaviour) for _, st in self.members}
+        # what ``running`` and ``take`` read never changes in a run: the months each service
+        # may run (none without runs a year), and which themes it takes (by theme index)
+        self._window = {st.id: (st.spec.start_month, st.spec.end_month if st.spec.end_month
+                                is not None else model.months) if self.rate[st.id] > 0 else (0, 0)
+                        for _, st in self.members}
+        self._takes = [(k, st, [not st.spec.themes or t in st.spec.themes for t in model.theme_names])
+                       for k, st in self.members]
 
     def running(self, st: InstrumentState, month: int) -> bool:
         """Whether the service runs this month (joint processes need no grant money, but a
         budget that pays for at least one process a year)."""
-        end = st.spec.end_month if st.spec.end_month is not None else self.model.months
-        if self.rate.get(st.id, 0.0) <= 0 or not st.spec.start_month <= month < end:
+        start, end = self._window.get(st.id, (0, 0))
+        if not start <= month < end:
             return False
         return st.type == "joint_process" or st.active(month)
 
     def take(self, need: Need) -> bool:
         """Puts the need in the first open service for its theme that its buyer knows of."""
         prog, month = self.model.programme, self.model.month
-        theme = self.model.theme_names[need.theme]
-        for k, st in self.members:
-            if st.spec.themes and theme not in st.spec.themes:
+        for k, st, takes in self._takes:
+            if not takes[need.theme]:
                 continue
             if self.running(st, month) and prog.known(need, k, st):
                 self.pools[st.id].append(need)
