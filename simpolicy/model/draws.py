@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
@@ -43,9 +44,9 @@ NEEDS_KEPT = 4096  # built needs kept per seed: a national run builds about 2,40
 NEED_BYTES = 500  # what one built need holds (object, its numbers, its view of the uniforms)
 
 
-@dataclass(frozen=True)
-class Arrivals:
-    """One month's needs as drawn, before any buyer weighs them (arrays, one row per need)."""
+class Arrivals(NamedTuple):
+    """One month's needs as drawn, before any buyer weighs them (arrays, one row per need;
+    a named tuple: a horizon cuts 120 of them, and a frozen dataclass costs more to make)."""
 
     rows: np.ndarray  # the buyer of each need
     ids: np.ndarray  # each need's id: month * 2**BUYER_BITS + buyer row
@@ -143,7 +144,7 @@ class Draws:
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
                *(s.users for s in self.stock), *self.concerned, self.concerned_by_region]
         if self.horizon is not None:  # the months' arrivals are views of these
-            out += list(vars(self.horizon).values())
+            out += list(self.horizon)
         for g in self.merges:
             out += [g.rows, g.into, g.budget, g.gone]
         return [a for a in out if isinstance(a, np.ndarray)]
@@ -243,9 +244,9 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     theme_cum = np.cumsum(theme_p)
     horizon, first = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months,
                                relevance, theme_cum, spec.challenges_per_theme)
-    for a in vars(horizon).values():
+    for a in horizon:
         a.flags.writeable = False  # first: the months' views of it are then read-only too
-    arrivals = tuple(Arrivals(*(x[a:z] for x in vars(horizon).values()))
+    arrivals = tuple(Arrivals(*(x[a:z] for x in horizon))
                      for a, z in zip(first[:-1], first[1:], strict=True))
     d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
               BuiltNeeds(), merges, horizon, first)
