@@ -73,7 +73,7 @@ def _grant_projects(m: PolicyModel) -> list:
     return [p for p in m.projects if p.funded]
 
 
-def deadweight_eur(m: PolicyModel, cf: Baseline) -> float:
+def deadweight_eur(m: PolicyModel, cf: Baseline, funded: list | None = None) -> float:
     """Public euros paid for what happened without the scheme too (ODD 7.10).
 
     Grants to projects whose need started in the counterfactual; prizes on needs that
@@ -82,13 +82,14 @@ def deadweight_eur(m: PolicyModel, cf: Baseline) -> float:
     The competence centre's cost is not attributed (it acts on every buyer).
     """
     led = m.ledger
-    out = sum(g.paid for p in _grant_projects(m) if p.need.id in cf.started_needs for g in p.grants)
+    funded = _grant_projects(m) if funded is None else funded
+    out = sum(g.paid for p in funded if p.need.id in cf.started_needs for g in p.grants)
     out += sum(eur for _, eur, need in led.prizes if need in cf.started_needs)
     out += sum(eur for _, row, key, eur in led.scaling if (row, key) in cf.adoptions)
     for st in m.programme.instruments:
         taken = [need for proc, need in led.joint_needs if proc == st.id]
         if taken:
-            cost = sum(t.amount for t in m.money.transfers if (t.payer_kind, t.payer) == ("service", st.id))
+            cost = m.money.paid_by_actor("service", st.id)
             out += cost * sum(n in cf.started_needs for n in taken) / len(taken)
     return out
 
@@ -141,7 +142,7 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "followers": led.n_followers,
         "months_to_spread": float(np.mean(spread)) if spread else NAN,
         "deadweight_share": ratio(sum(p.need.id in cf.started_needs for p in funded), len(funded)),
-        "deadweight_eur_share": ratio(deadweight_eur(m, cf), paid_out),
+        "deadweight_eur_share": ratio(deadweight_eur(m, cf, funded), paid_out),
         "additional_adopters": additional,
         "public_eur_per_additional_adopter": public / additional if additional > 0 and public else NAN,
         "adopters_existing_products": len(led.adopters_existing),

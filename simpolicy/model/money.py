@@ -122,6 +122,10 @@ class Money:
         self._record("other_funds", row, "instrument", instrument, amount - own, "repayment",
                      project)
 
+    def paid_by_actor(self, kind: str, actor) -> float:
+        """Everything one actor paid, read from the records (in order, as ``transfers``)."""
+        return sum(r[5] for r in self._rows if r[1] == kind and r[2] == actor)
+
     def paid_by(self, kind: str) -> float:
         """Everything actors of one kind paid (kept as payments are recorded)."""
         return self.totals.get(kind, 0.0)
