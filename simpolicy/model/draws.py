@@ -75,13 +75,12 @@ class Draws:
     rate: np.ndarray  # each buyer's monthly chance of a new need
     theme_p: np.ndarray  # the population's theme shares
     theme_cum: np.ndarray  # and cumulated
-    arrivals: tuple[Arrivals, ...]  # one per month of the horizon (views of ``horizon``)
+    # every month's needs end to end, and where each month starts (``month_first[m]``, then
+    # the end): per-run arrays over all needs are made once from these and read by month
+    horizon: Arrivals
+    month_first: tuple[int, ...]
     built: BuiltNeeds  # needs as runs with these draws built them
     merges: tuple[Merge, ...] = ()  # the population's mergers within the horizon, in order
-    # every month's needs end to end, and where each month's start (``month_first[m]``):
-    # per-run arrays over all needs are made once from these and read by month
-    horizon: Arrivals | None = None
-    month_first: tuple[int, ...] = (0,)
 
     def fresh_buyers(self) -> Buyers:
         """The buyers with this run's own copy of what a run changes.
@@ -92,6 +91,13 @@ class Draws:
         """
         b = self.buyers
         return replace(b, budget_left=None, awareness=b.awareness.copy(), capability=b.capability.copy())
+
+    @cached_property
+    def arrivals(self) -> tuple[Arrivals, ...]:
+        """One per month of the horizon: views of ``horizon`` (read-only, as it is)."""
+        f = self.month_first
+        return tuple(Arrivals(*(x[a:z] for x in self.horizon))
+                     for a, z in zip(f[:-1], f[1:], strict=True))
 
     @cached_property
     def concerned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,8 +149,7 @@ class Draws:
         out = [self.relevance, self.rate, self.theme_p, self.theme_cum,
                *vars(self.suppliers).values(), *vars(self.buyers).values(),
                *(s.users for s in self.stock), *self.concerned, self.concerned_by_region]
-        if self.horizon is not None:  # the months' arrivals are views of these
-            out += list(self.horizon)
+        out += list(self.horizon)  # the months' arrivals are views of these
         for g in self.merges:
             out += [g.rows, g.into, g.budget, g.gone]
         return [a for a in out if isinstance(a, np.ndarray)]
@@ -244,12 +249,8 @@ def draw(spec: DrawSpec, seed: int) -> Draws:
     theme_cum = np.cumsum(theme_p)
     horizon, first = _arrivals(int(seed), _rates_by_month(spec, rate, merges), spec.months,
                                relevance, theme_cum, spec.challenges_per_theme)
-    for a in horizon:
-        a.flags.writeable = False  # first: the months' views of it are then read-only too
-    arrivals = tuple(Arrivals(*(x[a:z] for x in horizon))
-                     for a, z in zip(first[:-1], first[1:], strict=True))
-    d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, arrivals,
-              BuiltNeeds(), merges, horizon, first)
+    d = Draws(buyers, suppliers, relevance, stock, rate, theme_p, theme_cum, horizon, first,
+              BuiltNeeds(), merges)
     _freeze(d)
     return d
 

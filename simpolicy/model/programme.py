@@ -83,13 +83,8 @@ class Programme(mesa.Agent):
         # instead of one a month); by need id for ``known``, by month for ``might_fund``
         all_ids = model.draws.horizon.ids
         self._known_all = self._known_draws(all_ids)
-        self._month_first = model.draws.month_first
         self._known_u: dict[int, list] = dict(zip(all_ids.tolist(), self._known_all.tolist(),
                                                   strict=True))
-        # services (joint processes, competitions) take needs of their themes, any route
-        self._service_themes = [
-            (k, st, np.array([not st.spec.themes or t in st.spec.themes for t in themes], dtype=bool))
-            for k, st in enumerate(self.instruments) if st.type in ("joint_process", "prize")]
 
     def state(self, instrument_id: str) -> InstrumentState:
         """The running instrument with this id."""
@@ -116,7 +111,8 @@ class Programme(mesa.Agent):
 
     def arrival_draws(self, month: int) -> np.ndarray:
         """The draws of ``_known_draws`` for the needs that arrive in ``month``, in order."""
-        return self._known_all[self._month_first[month]:self._month_first[month + 1]]
+        first = self.model.draws.month_first
+        return self._known_all[first[month]:first[month + 1]]
 
     def might_fund(self, rows: np.ndarray, themes: np.ndarray, existing: np.ndarray,
                    need_ids: np.ndarray, month: int, arrivals: bool = False) -> np.ndarray:
@@ -137,7 +133,7 @@ class Programme(mesa.Agent):
             covers = np.where(existing, self._covers[k][themes, 0], self._covers[k][themes, 1])
             known = u[:, k] < aware * st.spec.visibility
             out |= covers & known
-        for k, st, theme_ok in self._service_themes:
+        for k, st, theme_ok in self.model.services.takes:  # any route, the service's themes
             if self.model.services.running(st, month):
                 out |= theme_ok[themes] & (u[:, k] < aware * st.spec.visibility)
         return out

@@ -102,12 +102,14 @@ class Services:
         self.credit = {st.id: 0.0 for _, st in self.members}
         self.rate = {st.id: runs_per_year(st.spec, model.behaviour) for _, st in self.members}
         # what ``running`` and ``take`` read never changes in a run: the months each service
-        # may run (none without runs a year), and which themes it takes (by theme index)
+        # may run (none without runs a year), and which themes it takes (by theme index; the
+        # programme's screen of a month's needs reads the same, ``Programme.might_fund``)
         self._window = {st.id: (st.spec.start_month, st.spec.end_month if st.spec.end_month
                                 is not None else model.months) if self.rate[st.id] > 0 else (0, 0)
                         for _, st in self.members}
-        self._takes = [(k, st, [not st.spec.themes or t in st.spec.themes for t in model.theme_names])
-                       for k, st in self.members]
+        self.takes = [(k, st, np.array([not st.spec.themes or t in st.spec.themes
+                                        for t in model.theme_names], dtype=bool))
+                      for k, st in self.members]
 
     def running(self, st: InstrumentState, month: int) -> bool:
         """Whether the service runs this month (joint processes need no grant money, but a
@@ -120,7 +122,7 @@ class Services:
     def take(self, need: Need) -> bool:
         """Puts the need in the first open service for its theme that its buyer knows of."""
         prog, month = self.model.programme, self.model.month
-        for k, st, takes in self._takes:
+        for k, st, takes in self.takes:
             if not takes[need.theme]:
                 continue
             if self.running(st, month) and prog.known(need, k, st):
