@@ -127,3 +127,17 @@ def test_compare_table_is_readable():
 def test_unknown_scenario_is_bad_input():
     r = cli("run", "atlantis", "--no-save")
     assert r.returncode == 2 and "no such scenario" in r.stderr
+
+
+def test_a_mean_of_fewer_runs_says_how_many():
+    """An outcome undefined in some runs (cost per additional adopter where a scheme added
+    none) is the mean of the others: the cell must say of how many, in both tables."""
+    from simpolicy.cli.render import interval_cells
+    from simpolicy.cli.runs import _cell
+    from simpolicy.experiments.stats import interval
+
+    one = interval([8.9e6, float("nan"), float("nan"), float("nan")])
+    assert _cell(one, 4).endswith("(1 of 4 runs)")
+    assert interval_cells(one, 4)[1].endswith("(1 of 4 runs)")
+    every = interval([1.0, 2.0, 3.0, 4.0])
+    assert "runs)" not in _cell(every, 4) and "runs)" not in interval_cells(every, 4)[1]

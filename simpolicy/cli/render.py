@@ -45,8 +45,18 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def interval_cells(iv: dict) -> list[str]:
-    return [fmt(iv["mean"]), f"[{fmt(iv['p05'])}, {fmt(iv['p95'])}]"]
+def interval_cells(iv: dict, reps: int | None = None) -> list[str]:
+    return [fmt(iv["mean"]), f"[{fmt(iv['p05'])}, {fmt(iv['p95'])}]{runs_note(iv, reps)}"]
+
+
+def runs_note(iv: dict, reps: int | None) -> str:
+    """' (k of n runs)' where an outcome is undefined in some runs (a cost per additional
+    adopter where the scheme added none): a mean of fewer runs than were made must say so,
+    or one lucky run reads like the scheme's figure."""
+    n = iv.get("n")
+    if reps is None or n is None or n >= reps:
+        return ""
+    return f" ({int(n)} of {reps} runs)"
 
 
 def decision_text(dec) -> str:

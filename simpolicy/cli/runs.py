@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from simpolicy.analysis.reading import one_line
 from simpolicy.cli import flags
 from simpolicy.cli.failures import failures, print_failures
-from simpolicy.cli.render import decision_text, fmt, interval_cells, table, to_json
+from simpolicy.cli.render import decision_text, fmt, interval_cells, runs_note, table, to_json
 from simpolicy.results.claim import claim, release
 from simpolicy.scenario.loader import load_scenario
 
@@ -145,9 +145,9 @@ def cmd_run(args) -> int:
           "(same population, no scheme, same seeds)\n")
     rows = []
     for k in OUTCOMES + tuple(x for x in s["outcomes"] if x.startswith("applications_")):
-        rows.append([k, *interval_cells(s["outcomes"][k]),
+        rows.append([k, *interval_cells(s["outcomes"][k], args.reps),
                      *interval_cells(s["difference"].get(k, {"mean": None, "p05": None,
-                                                               "p95": None}))])
+                                                               "p95": None}), args.reps)])
     print(table(["outcome", "mean", "90% interval", "vs no scheme", "90% interval"], rows))
     print(f"\nIn one line: {one_line(cmp.decision('additional_adopters'))}", file=sys.stderr)
     return 1 if cmp.failed else 0
@@ -173,16 +173,17 @@ def cmd_compare(args) -> int:
           "to the counterfactual.\n")
     rows = []
     for k in OUTCOMES:
-        rows.append([k, *[_cell(cmp.scenarios[n]["outcomes"][k]) for n in labels]])
+        rows.append([k, *[_cell(cmp.scenarios[n]["outcomes"][k], args.reps) for n in labels]])
         if k in COUNTS or k in ("programme_spend_eur",):
-            rows.append([f"  Δ {k}", *[_cell(cmp.scenarios[n]["difference"][k]) for n in labels]])
+            rows.append([f"  Δ {k}", *[_cell(cmp.scenarios[n]["difference"][k], args.reps)
+                                        for n in labels]])
         if not args.population and k in COUNTS:
-            rows.append(["  per 100 buyers", *[_cell(cmp.scenarios[n]["per_100_buyers"][k])
+            rows.append(["  per 100 buyers", *[_cell(cmp.scenarios[n]["per_100_buyers"][k], args.reps)
                                                  for n in labels]])
     print(table(["outcome", *labels], rows))
     print(f"\nIn one line: {one_line(decision, args.population)}", file=sys.stderr)
     return 1 if cmp.failed else 0
 
 
-def _cell(iv: dict) -> str:
-    return f"{fmt(iv['mean'])} [{fmt(iv['p05'])}, {fmt(iv['p95'])}]"
+def _cell(iv: dict, reps: int) -> str:
+    return f"{fmt(iv['mean'])} [{fmt(iv['p05'])}, {fmt(iv['p95'])}]{runs_note(iv, reps)}"
