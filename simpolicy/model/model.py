@@ -22,6 +22,7 @@ from .ledger import Ledger
 from .loans import Finance
 from .money import Money
 from .needs import NeedSource
+from .population import apply_mergers
 from .programme import Decision, Programme
 from .project import U_PLAN, U_PREP, U_RUSH, Grant, Need, Project, Solution, solution_key
 from .rng import Purpose
@@ -113,7 +114,7 @@ class PolicyModel(mesa.Model):
     def step(self) -> None:
         """One month of the brief's value chain."""
         if self.month in self._merges:
-            self.merge(self._merges[self.month])
+            apply_mergers(self, self._merges[self.month])
         if self.month % 12 == 0:
             self.new_year()
         self.programme.centre_step()
@@ -137,26 +138,6 @@ class PolicyModel(mesa.Model):
         self.firms.new_year()  # idle firms leave, new ones enter (ODD 7.17)
         self.dev_money_known = self.programme.dev_money_known()
         self.programme.read_scaling_known()
-
-    def merge(self, entries: list) -> None:
-        """Buyers merge into others at the start of the month (ODD 7.13), before a January's
-        budget renewal: the absorber's annual budget grows from this month, and this year's
-        money by the months left of the merged budgets. A merged buyer has no new needs
-        (draws.py), joins and adopts nothing, and peers stop counting it; its own budget
-        line pays only the projects it had running, which its successor carries on."""
-        b = self.buyers
-        rest_of_year = (12 - self.month % 12) / 12
-        for g in entries:
-            np.add.at(b.budget_left, g.into, b.budget[g.rows] * rest_of_year)
-            b.budget = g.budget  # the run's own Buyers (fresh_buyers); a shared array
-            self.gone_rows.update(g.rows.tolist())
-            self.gone = g.gone
-            self.diffusion.leave(g.rows)
-        ratio = b.budget / self.behaviour.reference_budget_eur  # as in __init__
-        self.size_scales = np.clip(ratio ** self.behaviour.size_exponent, 0.05, 5.0)
-        self.annual_budgets = b.budget.tolist()
-        self.scales = self.size_scales.tolist()
-        self.needs.population_changed()
 
     # --- decisions --------------------------------------------------------------
     def consider(self, need: Need, followers: list[int] | None = None, joint: bool = False,

@@ -1,4 +1,4 @@
-"""Drawing buyer and supplier attributes from a scenario's population.
+"""Drawing buyer and supplier attributes from a scenario's population, and its mergers.
 
 Attributes live in numpy arrays (one row per agent) so that the monthly hot loops (need
 arrival, diffusion, awareness growth) are vectorised; the Mesa agents read their row.
@@ -7,6 +7,7 @@ arrival, diffusion, awareness growth) are vectorised; the Mesa agents read their
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from simpolicy.scenario.schema import Dist, Population
 
 from . import rng as crn
 from .rng import Purpose
+
+if TYPE_CHECKING:
+    from .model import PolicyModel
 
 
 def draw_share(rng: np.random.Generator, d: Dist, n: int) -> np.ndarray:
@@ -167,3 +171,25 @@ def plan_mergers(seed: int, pop: Population, months: tuple[int, ...], buyers: Bu
         gone[rows] = True
         out.append(Merge(max(0, months[k]), rows, into, budget, gone))
     return tuple(out)
+
+
+def apply_mergers(model: PolicyModel, entries: list[Merge]) -> None:
+    """Buyers merge into others at the start of the month (ODD 7.13), before a January's
+    budget renewal: the absorber's annual budget grows from this month, and this year's
+    money by the months left of the merged budgets. A merged buyer has no new needs
+    (draws.py), joins and adopts nothing, and peers stop counting it; its own budget line
+    pays only the projects it had running, which its successor carries on. Planned with the
+    draws (``plan_mergers``), applied here to the run's own state."""
+    b, month = model.buyers, model.month
+    rest_of_year = (12 - month % 12) / 12
+    for g in entries:
+        np.add.at(b.budget_left, g.into, b.budget[g.rows] * rest_of_year)
+        b.budget = g.budget  # the run's own Buyers (fresh_buyers); a shared array
+        model.gone_rows.update(g.rows.tolist())
+        model.gone = g.gone
+        model.diffusion.leave(g.rows)
+    ratio = b.budget / model.behaviour.reference_budget_eur  # as in PolicyModel.__init__
+    model.size_scales = np.clip(ratio ** model.behaviour.size_exponent, 0.05, 5.0)
+    model.annual_budgets = b.budget.tolist()
+    model.scales = model.size_scales.tolist()
+    model.needs.population_changed()
