@@ -54,10 +54,14 @@ class Diffusion:
     def __init__(self, model: PolicyModel):
         self.model = model
         self.n_types = len(model.buyers.types)
+        self.n_themes = len(model.theme_names)
         self.solutions: list[Solution] = []
         # who a challenge concerns (see Draws.concerned); merged-away buyers leave (leave)
         self._rows, self._chal_start, self._rel_by_challenge = model.draws.concerned
         self._positions = self._rel_by_challenge.sum(1)  # a challenge's concerned, merged or not
+        self._per_challenge()
+        b = model.behaviour  # a solution's bound on its hazard is this times its quality
+        self._pull = MAX_PULL * (b.innovation_p + b.imitation_q)
         self._region = model.buyers.region
         # each buyer's type and region as Python ints, for the one-adoption path (``record``)
         self._type_of, self._region_of = model.buyers.type_idx.tolist(), self._region.tolist()
@@ -72,6 +76,13 @@ class Diffusion:
         # and adoption draws, by month)
         self._plans: list[tuple[int, int, list[int], np.ndarray, np.ndarray, np.ndarray]] = []
         self._allocate(64)
+
+    def _per_challenge(self) -> None:
+        """What ``add`` copies to a new solution from its challenge, computed once per
+        challenge (and again when buyers merge, ``leave``): its concerned buyers by type,
+        at least 1, and in all, at least 1."""
+        self._rel1_by_challenge = np.maximum(self._rel_by_challenge, 1)
+        self._rel_tot1_by_challenge = np.maximum(self._rel_by_challenge.sum(1), 1)
 
     def _allocate(self, capacity: int) -> None:
         """(Re)sizes the per-solution arrays, keeping what they hold (doubling: amortised O(1))."""
@@ -96,37 +107,75 @@ class Diffusion:
             setattr(self, name, grown)
         self._capacity = capacity
 
-    def add(self, sol: Solution, initial: np.ndarray | None = None, peers=None) -> None:
-        """Registers a solution; `initial` marks buyers that already use it (not counted as
-        adoptions), with `peers`: those of them its challenge concerns, by type and by
-        region (``Draws.stock_peers``)."""
-        n = len(self.solutions)
-        if n == self._capacity:
-            self._allocate(2 * n)
-        self.solutions.append(sol)
-        c = sol.challenge
-        self._start[n] = self._chal_start[c]
-        self.rel[n] = self._rel_by_challenge[c]
-        self._rel1[n] = np.maximum(self.rel[n], 1)  # what never changes, computed once
-        self._n[n] = self._positions[c]  # candidates' positions in ``_rows``
-        self._rel_tot1[n] = max(int(self.rel[n].sum()), 1)
-        if initial is not None:
-            self._adopted[n] = initial
-            self.ad[n], self.rad[n] = peers
-            self._ad_tot[n] = self.ad[n].sum()
+    def add(self, sol: Solution) -> None:
+        """Registers a solution that appears in the run (no buyer uses it yet)."""
+        n = self._append(sol)
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
-        self.challenge_of[n] = c
-        b, seed = self.model.behaviour, self.model.seed
-        self.bound[n] = min(1.0, MAX_PULL * (b.innovation_p + b.imitation_q) * sol.quality)
-        bound = float(self.bound[n])
+        self.challenge_of[n] = c = sol.challenge
+        self._start[n], self._n[n] = self._chal_start[c], self._positions[c]
+        self.rel[n], self._rel1[n] = self._rel_by_challenge[c], self._rel1_by_challenge[c]
+        self._rel_tot1[n] = self._rel_tot1_by_challenge[c]
+        bound = min(1.0, self._pull * sol.quality)
+        self.bound[n] = bound
         # numpy's log1p, as the array path had it (math.log1p may differ in the last bit)
         self._log1m[n] = float(np.log1p(-bound)) if bound < 1 else -math.inf
-        self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
-        self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
+        self._keys(n, sol)
         self._at[n] = -1  # its candidate stream has not started
         self.go_live(n)
         if sol.adopters:
             self._used(sol)
+
+    def add_stock(self, sols: list[Solution], users: np.ndarray, peers) -> None:
+        """Registers the solutions in use at the start at once, as ``add`` would one by one:
+        ``users`` marks (solution x buyer) who uses each (not counted as adoptions), with
+        ``peers``: those of them its challenge concerns, by type and by region
+        (``Draws.stock_peers``). Tens of solutions: one array write per field, not per
+        solution."""
+        if not sols:
+            return
+        first = len(self.solutions)
+        for sol in sols:
+            self._append(sol)
+        at = slice(first, len(self.solutions))
+        c = np.array([sol.challenge for sol in sols], dtype=np.int64)
+        quality = np.array([sol.quality for sol in sols], dtype=float)
+        self.quality[at] = quality
+        self.unit_cost[at] = [sol.unit_cost for sol in sols]
+        self.theme[at] = [sol.theme for sol in sols]
+        self.challenge_of[at] = c
+        self._start[at], self._n[at] = self._chal_start[c], self._positions[c]
+        self.rel[at], self._rel1[at] = self._rel_by_challenge[c], self._rel1_by_challenge[c]
+        self._rel_tot1[at] = self._rel_tot1_by_challenge[c]
+        self._adopted[at] = users
+        self.ad[at], self.rad[at] = peers
+        self._ad_tot[at] = self.ad[at].sum(1)
+        bound = np.minimum(1.0, self._pull * quality)
+        self.bound[at] = bound
+        below = bound < 1
+        log1m = np.full(len(sols), -math.inf)
+        log1m[below] = np.log1p(-bound[below])
+        self._log1m[at] = log1m
+        for n, sol in enumerate(sols, first):
+            self._keys(n, sol)
+        self._at[at] = -1
+        for n, sol in enumerate(sols, first):
+            self.go_live(n)
+            if sol.adopters:
+                self._used(sol)
+
+    def _append(self, sol: Solution) -> int:
+        """A new solution's row (the arrays grow when full)."""
+        n = len(self.solutions)
+        if n == self._capacity:
+            self._allocate(2 * n)
+        self.solutions.append(sol)
+        return n
+
+    def _keys(self, n: int, sol: Solution) -> None:
+        """The keys of a solution's draws: its identity across runs (``Solution.key``)."""
+        seed = self.model.seed
+        self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
+        self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
 
     def go_live(self, sol_id: int) -> None:
         """The solution spreads from this month on (its stream is planned at the next step)."""
@@ -145,6 +194,7 @@ class Diffusion:
         self._rel_by_challenge = self._rel_by_challenge - by_type
         self._rel_by_region = self._rel_by_region - by_region
         self._rbr1 = np.maximum(self._rel_by_region, 1)
+        self._per_challenge()
         chal = self.challenge_of[:n]
         self.rel[:n] -= by_type[chal]
         self._rel1[:n] = np.maximum(self.rel[:n], 1)
@@ -197,10 +247,13 @@ class Diffusion:
         # few are cheaper to carry than to filter out here)
         types, regions = m.buyers.type_idx[rows], self._region[rows]
         themes = self.theme[sol_ids]
-        # keep each candidate with its own hazard over the bound (exact thinning)
+        # keep each candidate with its own hazard over the bound (exact thinning); entries
+        # of 2-d tables are taken at flat positions (``take``: faster than a pair of indices)
         w_type, w_region = b.same_type_weight, (1 - b.same_type_weight) * b.same_region_weight
-        share_type = self.ad[sol_ids, types] / self._rel1[sol_ids, types]
-        share_region = self.rad[sol_ids, regions] / self._rbr1[self.challenge_of[sol_ids], regions]
+        at = sol_ids * self.n_types + types
+        share_type = self.ad.take(at) / self._rel1.take(at)
+        share_region = (self.rad.take(sol_ids * self.n_regions + regions)
+                        / self._rbr1.take(self.challenge_of[sol_ids] * self.n_regions + regions))
         # the concerned buyers that still exist, and how many of them adopted
         peer = (w_type * share_type + (1 - w_type - w_region) * self._ad_tot[sol_ids]
                 / self._rel_tot1[sol_ids] + w_region * share_region)
@@ -208,15 +261,15 @@ class Diffusion:
         first, largest = m.programme.scaling_grants(themes, price, m.month, rows)
         h = ((b.innovation_p * m.buyers.awareness[rows] + b.imitation_q * peer)
              * self.quality[sol_ids] * _price_pull(first, price)
-             * (1 - b.crowd_out * m.dev_money_known[rows, themes]))
-        keep = u * self.bound[sol_ids] < h
-        if not keep.any():
+             * (1 - b.crowd_out * m.dev_money_known.take(rows * self.n_themes + themes)))
+        keep = (u * self.bound[sol_ids] < h).nonzero()[0]  # (indices: cheaper than a mask)
+        if not len(keep):
             return
         sol_ids, rows, price, grant = sol_ids[keep], rows[keep], price[keep], largest[keep]
         # a peer that cannot pay the price even less the largest scaling grant it could still
         # get is out; budgets and grant money only fall within a month, so one look before
         # the purchases is exact
-        afford = price - grant <= m.buyers.budget_left[rows] + 1e-9
+        afford = (price - grant <= m.buyers.budget_left[rows] + 1e-9).nonzero()[0]
         for s, row in zip(sol_ids[afford].tolist(), rows[afford].tolist(), strict=True):
             m.try_adopt(row, self.solutions[s], via="peer")
 
@@ -228,7 +281,7 @@ class Diffusion:
         """
         n_sol = len(self.solutions)
         if month % PLAN_MONTHS == 0:
-            todo = np.flatnonzero(self.live[:n_sol])
+            todo = self.live[:n_sol].nonzero()[0]
         elif self._pending:  # within a block only what went live since (a few: plain Python)
             live, planned = self.live, self._planned
             todo = np.array([s for s in sorted(set(self._pending)) if live[s] and not planned[s]],
@@ -245,8 +298,8 @@ class Diffusion:
         sol_ids = todo[seg]
         n = self._n[sol_ids]
         when = pos // n
-        ok = when >= month  # a solution live from a later month skips its stream's past
-        if not ok.any():
+        ok = (when >= month).nonzero()[0]  # a solution live from a later month skips its stream's past
+        if not len(ok):
             return
         sol_ids, when, pos, n = sol_ids[ok], when[ok], pos[ok], n[ok]
         rows = self._rows[self._start[sol_ids] + pos - when * n]
@@ -254,9 +307,9 @@ class Diffusion:
         # by month, each solution's candidates in stream order (a stable sort on a small
         # integer type is a radix sort)
         after = when - month
-        order = np.argsort(after.astype(np.int16), kind="stable")
+        order = after.astype(np.int16).argsort(kind="stable")
         counts = np.bincount(after, minlength=end - month)
-        bounds = [0, *np.cumsum(counts).tolist()]
+        bounds = [0, *counts.cumsum().tolist()]
         self._plans.append((month, end, bounds, sol_ids[order], rows[order], u[order]))
 
     def _due(self, month: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -286,15 +339,16 @@ class Diffusion:
             t = todo[live]
             expect = (until[live] - self._at[t] - 1) * self.bound[t]
             k = np.ceil(expect + 4 * np.sqrt(expect) + 4).astype(np.int64)
-            seg = np.repeat(live, k)
-            first = np.cumsum(k) - k
-            j = np.arange(len(seg)) - np.repeat(first, k) + np.repeat(self._jump[t], k)
+            # (array methods, not numpy's functions: the same, without their Python wrappers)
+            seg = live.repeat(k)
+            first = k.cumsum() - k
+            j = np.arange(len(seg)) - first.repeat(k) + self._jump[t].repeat(k)
             u = crn.to_uniform(crn.chain(kgap[seg], j))
             # log of a uniform kept above 0, over log(1 - bound) < 0 (bound in (0, 1])
             gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
             gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # no jump past the end
-            steps = np.cumsum(gap + 1)
-            pos = steps - np.repeat(steps[first] - gap[first] - 1, k) + np.repeat(self._at[t], k)
+            steps = (gap + 1).cumsum()
+            pos = steps - (steps[first] - gap[first] - 1).repeat(k) + self._at[t].repeat(k)
             ok = pos < until[seg]
             segs.append(seg[ok])
             poss.append(pos[ok])
@@ -313,7 +367,7 @@ def _price_pull(grant: np.ndarray, price: np.ndarray) -> np.ndarray:
     the grant responds (``Programme.read_scaling_known``). Without a grant it is 1.
     """
     pull = np.ones(len(price))
-    has = grant > 0
-    if has.any():
+    has = (grant > 0).nonzero()[0]
+    if len(has):
         pull[has] = np.minimum(2.0, 1.0 / np.maximum(1e-9, 1.0 - grant[has] / price[has]))
     return pull

@@ -130,6 +130,11 @@ class Draws:
         return out
 
     @cached_property
+    def stock_users(self) -> tuple[frozenset[int], ...]:
+        """Per stock solution: the rows of the buyers that use it (each run copies them)."""
+        return tuple(frozenset(np.flatnonzero(s.users).tolist()) for s in self.stock)
+
+    @cached_property
     def concerned_by_region(self) -> np.ndarray:
         """Challenge x region: how many buyers of each region each challenge concerns."""
         region = self.buyers.region

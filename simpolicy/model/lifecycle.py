@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from .model import PolicyModel
 
 TENDER_MONTHS = 2
-CHECKED_PHASES = frozenset(("preparation", "tender", "development"))  # entered only if affordable
 IMPLEMENTATION_MONTHS = 3
 
 
@@ -27,13 +26,19 @@ def advance_due(model: PolicyModel) -> None:
 
     Only the due ones are visited: most projects sit in a phase for months.
     """
-    for p in [p for p in model.active if p.phase_end <= model.month]:
+    month = model.month
+    for p in [p for p in model.active if p.phase_end <= month]:
         NEXT[p.phase](model, p)
 
 
 def lines_of(phase: str) -> tuple[str, ...]:
     """The cost lines a phase pays: an external project office works during preparation."""
     return ("preparation", "office") if phase == "preparation" else (phase,)
+
+
+# every phase's lines, made once (``enter`` runs for every phase of every project)
+LINES = {phase: lines_of(phase) for phase in ("preparation", "tender", "development", "overrun",
+                                              "purchase", "implementation")}
 
 
 def planned(p: Project, lines: tuple[str, ...]) -> float:
@@ -52,31 +57,34 @@ def planned(p: Project, lines: tuple[str, ...]) -> float:
 def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     """Starts a phase: the programme pays its grants, pools and the buyer the rest.
 
-    Whether the buyer can pay its share is checked before anything is paid. Returns False
-    when it cannot: for development that ends the project (multi-year commitments are hard
-    on annual budgets), and nothing of the phase is paid.
+    Whether the buyer can pay its share of a development is checked before anything is
+    paid. Returns False when it cannot: that ends the project (multi-year commitments are
+    hard on annual budgets), and nothing of the phase is paid. Other phases are paid as
+    they come (from next year's budget if this year's is spent, ``Buyers.new_year``).
     """
-    lines = lines_of(phase)
+    lines = LINES.get(phase) or lines_of(phase)
+    costs, grants, need = p.costs, p.grants, p.need
     cost = 0.0
     for line in lines:  # a loop, not sum() over a generator: this runs for every phase
-        cost += p.costs.get(line, 0.0)
-    public = planned(p, lines) if p.grants else 0.0
+        cost += costs.get(line, 0.0)
+    public = planned(p, lines) if grants else 0.0
     rest = cost - public if cost > public else 0.0
-    pooled = p.need.background * rest  # pools and foundations top up what the scheme leaves
+    pooled = need.background * rest  # pools and foundations top up what the scheme leaves
     own = rest - pooled
     fin = model.finance  # loans or grants paid after the fact (loans.py); None without them
-    if fin is not None and p.grants:
+    if fin is not None and grants:
         own += fin.ahead(p, lines)  # the buyer pre-finances what is paid after the fact
-    left, row = model.buyers.budget_left, p.need.buyer
-    if phase in CHECKED_PHASES and own > left[row] + 1e-9:  # Buyer.can_afford, inlined (hot)
-        if phase == "development" and own > left[row] + model.buyers.budget[row]:
+    row = need.buyer
+    if phase == "development":  # only a development the buyer cannot afford stops here
+        left = model.buyers.budget_left[row]  # (Buyer.can_afford, inlined: this runs often)
+        if own > left + 1e-9 and own > left + model.buyers.budget[row]:
             return False
     p.phase, p.phase_end = phase, model.month + months
     money = model.money
     if fin is not None:
         fin.pay_phase(p, lines)
     else:
-        for g in p.grants:
+        for g in grants:
             plan = g.plan
             for line in lines:
                 if line in plan:  # a grant pays only the lines it planned (Money.grant checks again)

@@ -46,7 +46,8 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     look, u_bid, u_rank = crn.uniforms(model.seed, Purpose.TENDER, p.need.id, pool, WHICH)
     cands = pool
     if len(pool) > k:
-        looking = np.sort(np.argpartition(look, k - 1)[:k])
+        looking = look.argpartition(k - 1)[:k]
+        looking.sort()
         cands, u_bid, u_rank = pool[looking], u_bid[looking], u_rank[looking]
     fee = p.costs["development"] / max(1, contracts_wanted)
     market = visible_market(model, p)
@@ -60,10 +61,10 @@ def tender(model: PolicyModel, p: Project, contracts_wanted: int) -> bool:
     # the buyer ranks bidders by capability, references (ODD 7.17) and its own view
     firms = model.firms
     rank = model.suppliers.capability[bids] + firms.rank_bonus(bids) + 0.3 * u_rank[bidding]
-    winners = bids[np.argsort(-rank)[:contracts_wanted]]
+    winners = bids[(-rank).argsort()[:contracts_wanted]]
     firms.contracted(winners)
     p.contracts = len(winners)
-    p.sme_contracts = int(model.suppliers.sme[winners].sum())
+    p.sme_contracts = np.count_nonzero(model.suppliers.sme[winners])
     p.winners = winners
     # suppliers invest more where they see a larger market (brief §4.2)
     scale = 1 + b.market_weight * market / (market + p.costs["development"])
@@ -83,7 +84,7 @@ def development_succeeds(model: PolicyModel, p: Project, phases: list[int]) -> t
     contractors are kept. A stage-gated PCP runs its phases one by one instead (stages.py).
     """
     caps = model.suppliers.capability[p.winners]
-    order = np.argsort(-caps)
+    order = (-caps).argsort()
     alive = list(p.winners[order])
     chance = success_chance(model, p)
     for phase, keep in enumerate(phases):

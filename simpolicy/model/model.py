@@ -14,7 +14,7 @@ from simpolicy.scenario.schema import Scenario
 
 from . import lifecycle
 from . import rng as crn
-from .agents import Buyer, Staff, Supplier
+from .agents import Buyer, Staff, Supplier, agents_of
 from .diffusion import Diffusion
 from .draws import draws_for
 from .instruments import competition_multiple, office_cost
@@ -59,8 +59,8 @@ class PolicyModel(mesa.Model):
         # budget, the same rule in every country so that any scheme fits any population
         ratio = self.buyers.budget / self.behaviour.reference_budget_eur
         self.size_scales = np.clip(ratio ** self.behaviour.size_exponent, 0.05, 5.0)
-        self.buyer_agents = [Buyer(self, i) for i in range(self.buyers.n)]
-        self.supplier_agents = [Supplier(self, i) for i in range(self.suppliers.n)]
+        self.buyer_agents = agents_of(Buyer, self, self.buyers.n)
+        self.supplier_agents = agents_of(Supplier, self, self.suppliers.n)
         self.programme = Programme(self)
         self.services = Services(self)
         self.money = Money(self)
@@ -171,7 +171,7 @@ class PolicyModel(mesa.Model):
             return
         # nor if its staff could not run it even with all the help on offer
         if not self._staffed(need.buyer, joint, "office" in costs,
-                             any(st.spec.internal_costs for st, _ in offers)):
+                             bool(offers) and any(st.spec.internal_costs for st, _ in offers)):
             return
         decision = Decision(need, costs, offers)
         decision.followers, decision.joint = followers or [], joint
@@ -272,7 +272,7 @@ class PolicyModel(mesa.Model):
         p.prep_quality = min(1.0, max(0.0, quality))
         p.rushed = p.prep_quality < b.rushed_threshold
         self._design_tender(p)
-        internal = any(self.state(g).spec.internal_costs for g in p.grants)
+        internal = bool(p.grants) and any(self.state(g).spec.internal_costs for g in p.grants)
         self.staff.take(need.buyer, p, self.staff.load(need.buyer, d.joint, internal, "office" in d.costs))
         self.projects.append(p)
         self.active.append(p)
@@ -381,7 +381,8 @@ class PolicyModel(mesa.Model):
         # product new to the public sector); most innovations are adapted from others
         first = sol.origin != "stock" and not sol.adopters
         sol.adopters.add(row)
-        self.firms.delivered(sol.supplier)  # a sale: the supplier learns, gains a reference
+        if sol.supplier >= 0:  # a sale: the supplier learns, gains a reference
+            self.firms.delivered(sol.supplier)
         sol.adoption_months.append(self.month)
         if sol.first_purchase < 0:
             sol.first_purchase = self.month

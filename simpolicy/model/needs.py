@@ -56,7 +56,7 @@ class NeedSource:
         keep = ~self.screen.hopeless(m.month, exists, open_to)
         built, limit, out = self.built, self.draws.built.limit, []
         ids = a.ids.tolist()
-        for i in np.flatnonzero(keep).tolist():
+        for i in keep.nonzero()[0].tolist():
             ex = bool(exists[i])
             need = built.get(2 * ids[i] + ex)
             if need is None:
@@ -115,14 +115,14 @@ class NeedSource:
     def seed_stock(self) -> None:
         """Public solutions that exist before the horizon (most innovations are adapted)."""
         m = self.model
-        by_type, by_region = self.draws.stock_peers
-        for i, st in enumerate(self.draws.stock):
-            sol = Solution(len(m.diffusion.solutions), st.challenge,
-                           st.challenge // m.behaviour.challenges_per_theme, st.quality,
-                           m.behaviour.dev_cost_eur * m.behaviour.purchase_cost_multiple,
-                           "stock", -1, -1, set(np.flatnonzero(st.users).tolist()),
-                           key=solution_key("stock", st.challenge))
-            m.diffusion.add(sol, initial=st.users, peers=(by_type[i], by_region[i]))
+        b = m.behaviour
+        sols = [Solution(len(m.diffusion.solutions) + i, st.challenge,
+                         st.challenge // b.challenges_per_theme, st.quality,
+                         b.dev_cost_eur * b.purchase_cost_multiple,
+                         "stock", -1, -1, set(users), key=solution_key("stock", st.challenge))
+                for i, (st, users) in enumerate(zip(self.draws.stock, self.draws.stock_users,
+                                                    strict=True))]
+        m.diffusion.add_stock(sols, [st.users for st in self.draws.stock], self.draws.stock_peers)
 
     def followers(self, need: Need, k: int, existing: list[int]) -> list[int]:
         """Buyers named in a tender as followers: others concerned by the same challenge."""
@@ -132,7 +132,7 @@ class NeedSource:
             return sorted(set(existing))
         # the k candidates with the lowest draws, each buyer's own for this need (rng.py)
         u = crn.uniforms(self.model.seed, Purpose.FOLLOWERS, need.id, cands)
-        named = cands[np.argsort(u, kind="stable")[:k]]
+        named = cands[u.argsort(kind="stable")[:k]]
         return sorted(set(existing) | {int(x) for x in named})
 
     def interested(self, challenge: int) -> np.ndarray:

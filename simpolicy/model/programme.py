@@ -83,8 +83,9 @@ class Programme(mesa.Agent):
         # instead of one a month); by need id for ``known``, by month for ``might_fund``
         all_ids = model.draws.horizon.ids
         self._known_all = self._known_draws(all_ids)
-        self._known_u: dict[int, list] = dict(zip(all_ids.tolist(), self._known_all.tolist(),
-                                                  strict=True))
+        self._known_u: dict[int, list] = (dict(zip(all_ids.tolist(), self._known_all.tolist(),
+                                                   strict=True))
+                                          if self.instruments else {})  # none to know: no lists
 
     def state(self, instrument_id: str) -> InstrumentState:
         """The running instrument with this id."""

@@ -116,7 +116,7 @@ class Project:
     def funded(self) -> bool:
         """Whether the scheme awarded the project money (funded means awarded, whatever
         the project later returned when it ended early)."""
-        return any(g.awarded > 0 for g in self.grants)
+        return bool(self.grants) and any(g.awarded > 0 for g in self.grants)
 
     @property
     def public_money(self) -> float:

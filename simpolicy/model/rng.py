@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import zlib
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,9 +83,16 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+@lru_cache(maxsize=4096)
+def _head(seed: int, purpose: int) -> int:
+    """The key of a seed and a purpose alone, where every chain starts: a run asks for the
+    same few thousands of times (one per event of the purpose), so it is kept."""
+    return _mix((int(seed) * GOLDEN + int(purpose)) & MASK)
+
+
 def key(seed: int, purpose: Purpose, *ids: int) -> int:
     """The 64-bit key of an event: the seed, its purpose and the ids it concerns, chained."""
-    h = _mix((int(seed) * GOLDEN + int(purpose)) & MASK)
+    h = _head(seed, purpose)
     for i in ids:
         h = _mix((h + (int(i) & MASK) * GOLDEN + 1) & MASK)
     return h
@@ -96,7 +104,7 @@ def uniform(seed: int, purpose: Purpose, *ids: int) -> float:
 
 
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_M1, _M2, _GOLDEN, _ONE = np.uint64(M1), np.uint64(M2), np.uint64(GOLDEN), np.uint64(1)
+_M1, _M2, _GOLDEN = np.uint64(M1), np.uint64(M2), np.uint64(GOLDEN)
 
 
 def mix_array(x: np.ndarray) -> np.ndarray:
@@ -111,36 +119,55 @@ def mix_array(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _terms(ids, plus: int = 1) -> np.ndarray:
+    """What chaining adds to a key for each id, ``id * GOLDEN + 1``, plus ``plus - 1`` (a
+    key added in the same pass): a fresh uint64 array, wrapping (an int64 id wraps to
+    two's complement, as ``& MASK`` does)."""
+    i = np.asarray(ids)
+    if i.dtype.kind not in "iu":
+        i = i.astype(np.int64)
+    t = i.astype(np.uint64)
+    t *= _GOLDEN
+    t += np.uint64(plus)
+    return t
+
+
 def chain(h: np.ndarray | int, ids: np.ndarray | int) -> np.ndarray:
     """Keys ``h`` extended by one more id each (arrays broadcast): ``key(..., id)``."""
     i = np.asarray(ids)
     h = np.asarray(h, dtype=np.uint64)
     if not (h.ndim or i.ndim):  # scalars: the exact Python path (numpy scalars warn on overflow)
         return np.uint64(_mix((int(h) + (int(i) & MASK) * GOLDEN + 1) & MASK))
-    if i.dtype.kind not in "iu":
-        i = i.astype(np.int64)
-    i = i.astype(np.uint64)  # a copy; int64 wraps to two's complement, as ``& MASK`` does
-    i *= _GOLDEN
-    if not h.ndim:  # one key for all: add it with the 1 in one pass, in place
-        i += np.uint64((int(h) + 1) & MASK)
-        return mix_array(i)
-    i += _ONE
-    return mix_array(i + h)
+    if not h.ndim:  # one key for all: added with the 1 in one pass
+        return mix_array(_terms(i, (int(h) + 1) & MASK))
+    return mix_array(_terms(i) + h)
+
+
+def _scalar(x) -> bool:
+    """Whether an id is one number (a Python int is the common case: no array made)."""
+    if isinstance(x, np.ndarray):
+        return x.ndim == 0
+    return isinstance(x, (int, np.integer)) or np.ndim(x) == 0
 
 
 def keys(seed: int, purpose: Purpose, *ids) -> np.ndarray:
     """Keys of many events at once; each id may be a scalar or an array (broadcast).
 
     Leading scalar ids are chained in plain Python (``key``), the rest as arrays: the
-    same keys, without array overhead for what is one number.
+    same keys, without array overhead for what is one number. Called for every tender and
+    every year's firms, so the first array id is chained in place, with no checks a
+    Python key needs not.
     """
     n = 0
-    while n < len(ids) and np.ndim(ids[n]) == 0:
+    while n < len(ids) and _scalar(ids[n]):
         n += 1
-    h: np.ndarray | int = np.uint64(key(seed, purpose, *ids[:n]))
-    for i in ids[n:]:
-        h = chain(h, i)
-    return np.asarray(h, dtype=np.uint64)
+    h = key(seed, purpose, *ids[:n])
+    if n == len(ids):
+        return np.asarray(np.uint64(h))
+    out = mix_array(_terms(ids[n], (h + 1) & MASK))
+    for i in ids[n + 1:]:
+        out = mix_array(_terms(i) + out)
+    return out
 
 
 def to_uniform(h: np.ndarray) -> np.ndarray:

@@ -214,7 +214,7 @@ class Services:
         p_join = float(np.clip(st.spec.prize_eur / design_cost * 0.2, 0, 0.5))
         firms = min(len(m.suppliers_by_theme[need.theme]), m.behaviour.supplier_candidates)
         u = crn.uniforms(m.seed, Purpose.PRIZE_ENTRANTS, need.id, np.arange(firms))
-        entrants = int((u < p_join).sum())
+        entrants = np.count_nonzero(u < p_join)
         amount = min(st.spec.max_grant_eur, st.spec.rate * st.spec.prize_eur)
         st.applications += 1
         if entrants == 0 or amount <= 0 or st.available(m.month) < amount:

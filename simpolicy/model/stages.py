@@ -29,8 +29,6 @@ import math
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from . import lifecycle
 from . import rng as crn
 from .instruments import PHASE_SHARES
@@ -75,7 +73,7 @@ def start(model: PolicyModel, p: Project) -> bool:
     first = [max(1, round(months * s)) for s in shares[:-1]]
     p.stage_months = (*first, max(1, months - sum(first)))
     caps = model.suppliers.capability[p.winners]
-    p.alive = [int(s) for s in p.winners[np.argsort(-caps)][:plan[0]]]
+    p.alive = [int(s) for s in p.winners[(-caps).argsort()][:plan[0]]]
     p.stage, p.dev_reserved = 0, 1.0
     return _enter_stage(model, p)
 

@@ -104,7 +104,7 @@ class SupplierMarket:
     def _exit(self, year: int) -> None:
         b = self.model.behaviour
         idle = self.model.month - self.last_deal >= 12 * b.supplier_idle_years
-        cand = np.flatnonzero(self.active & idle & ~self.s.foreign)
+        cand = (self.active & idle & ~self.s.foreign).nonzero()[0]
         if len(cand) and b.supplier_exit_rate > 0:
             u = crn.uniforms(self.model.seed, Purpose.SUPPLIER_EXIT, cand, year)
             self.active[cand[u < b.supplier_exit_rate]] = False
@@ -121,8 +121,8 @@ class SupplierMarket:
         n = int(count.sum())
         if n == 0:
             return
-        theme = np.repeat(themes, count)
-        slot = np.arange(n) - np.repeat(np.cumsum(count) - count, count)  # k-th entrant of its theme
+        theme = themes.repeat(count)
+        slot = np.arange(n) - (count.cumsum() - count).repeat(count)  # k-th entrant of its theme
         # each entrant's own draws (theme, year, slot): capability and risk tolerance
         u_cap, u_risk = crn.uniforms(seed, Purpose.SUPPLIER_ENTRANT, theme, year, slot,
                                      np.arange(2)[:, None])
@@ -142,17 +142,24 @@ class SupplierMarket:
 
     def _pools(self) -> None:
         """Each theme's candidates: its active domestic firms, and as many of its foreign
-        firms (lowest rows first: their theme is already random) as its thinness admits."""
+        firms (lowest rows first: their theme is already random) as its thinness admits.
+
+        All themes in one pass: active firms grouped by theme (rows ascending within it),
+        each foreign firm's rank among its theme's, and the pools cut from one array."""
         b, s = self.model.behaviour, self.s
-        pools = []
-        for t in range(self.n_themes):
-            own = np.flatnonzero((s.theme == t) & self.active)
-            foreign = own[s.foreign[own]]
-            domestic = own[~s.foreign[own]]
-            share = min(1.0, b.thin_market_firms / len(domestic)) if len(domestic) else 1.0
-            keep = foreign[:int(np.ceil(share * len(foreign)))]
-            pools.append(np.sort(np.concatenate([domestic, keep])))
-        self.model.suppliers_by_theme = pools
+        rows = self.active.nonzero()[0]
+        rows = rows[s.theme[rows].argsort(kind="stable")]
+        theme, foreign = s.theme[rows], s.foreign[rows]
+        n_domestic = np.bincount(theme[~foreign], minlength=self.n_themes).tolist()
+        n_foreign = np.bincount(theme[foreign], minlength=self.n_themes).tolist()
+        limit = [int(np.ceil((min(1.0, b.thin_market_firms / d) if d else 1.0) * f))
+                 for d, f in zip(n_domestic, n_foreign, strict=True)]
+        starts = np.searchsorted(theme, np.arange(self.n_themes))
+        seen = foreign.cumsum()  # foreign firms up to each row, then its rank in its theme
+        rank = seen - 1 - np.concatenate(([0], seen))[starts][theme]
+        keep = ~foreign | (rank < np.array(limit, dtype=np.int64)[theme])
+        rows, theme = rows[keep], theme[keep]
+        self.model.suppliers_by_theme = np.split(rows, np.searchsorted(theme, np.arange(1, self.n_themes)))
 
     # --- outcomes ----------------------------------------------------------------------
     def survival_share(self) -> float:
