@@ -132,3 +132,31 @@ def test_entry_and_exit_leave_money_balanced_and_the_shared_draws_untouched():
     check_money(m)
     again = simulate(sc, 3).summary
     assert first == pytest.approx(again, nan_ok=True)
+
+
+def _pools_by_theme(m: PolicyModel) -> list[np.ndarray]:
+    """Each theme's candidates by the rule, theme by theme (``SupplierMarket._pools``
+    computes all themes in one pass)."""
+    s, firms, b = m.suppliers, m.firms, m.behaviour
+    pools = []
+    for t in range(len(m.theme_names)):
+        own = np.flatnonzero((s.theme == t) & firms.active)
+        foreign, domestic = own[s.foreign[own]], own[~s.foreign[own]]
+        share = min(1.0, b.thin_market_firms / len(domestic)) if len(domestic) else 1.0
+        pools.append(np.sort(np.concatenate([domestic, foreign[:int(np.ceil(share * len(foreign)))]])))
+    return pools
+
+
+@pytest.mark.parametrize("threshold", [0.0, 12.0, 40.0, 1e5])
+def test_the_pools_of_all_themes_at_once_follow_the_rule_theme_by_theme(threshold):
+    """Defect guarded: the one-pass pools drop or misplace a theme's firms (after exits and
+    entries, in thin and thick markets)."""
+    m = _model(years=4, thin_market_firms=threshold, supplier_exit_rate=0.5,
+               supplier_entry_rate=0.2)
+    for month in range(m.months):
+        m.step()
+        if month % 12 == 0:
+            got, want = m.suppliers_by_theme, _pools_by_theme(m)
+            assert len(got) == len(want)
+            for g, w in zip(got, want, strict=True):
+                assert np.array_equal(g, w)
