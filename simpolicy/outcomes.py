@@ -115,8 +115,9 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     new = [a for a in led.adoptions if a.new]
     in_run = _adoptions_by_solution(new)
     reach = [len(in_run.get(s.id, ())) for s in developed]
+    in_funded = {id(p) for p in funded}  # ``Project.funded`` read once per project
     scheme_made = [len(in_run.get(p.solution, ())) for p in m.projects
-                   if p.solution >= 0 and (p.funded or p.joint)]
+                   if p.solution >= 0 and (id(p) in in_funded or p.joint)]
     scaled = [months for months in in_run.values() if len(months) >= 3]
     spread = [sorted(months)[2] - sorted(months)[0] for months in scaled]
     old = [p for p in m.projects if 0 <= p.completed_month <= m.months - STUCK_AGE_MONTHS]
@@ -159,7 +160,7 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
         "loan_repaid_eur": repaid,
         "loan_due_after_horizon_eur": fin.after_horizon if fin is not None else 0.0,
         "buyers_in_scheme": len(led.in_scheme),
-        "substantial_innovations": sum(1 for p in m.projects if (p.funded or p.joint)
+        "substantial_innovations": sum(1 for p in m.projects if (id(p) in in_funded or p.joint)
                                        and p.completed_month >= 0
                                        and p.need.complexity >= SUBSTANTIAL_COMPLEXITY),
         "abort_share_rushed": _abort_share([p for p in funded if p.rushed]),
@@ -185,21 +186,27 @@ def summarise(m: PolicyModel, cf: Baseline) -> dict[str, float]:
     }
     for old_name, new_name in ALIASES.items():
         out[old_name] = out[new_name]
+    made = awards_made(m)
     for st in prog.instruments:
         out[f"applications_{st.id}"] = st.applications
-        out[f"awards_{st.id}"] = awards(m, st.id)
+        out[f"awards_{st.id}"] = made.get(st.id, 0)
     # + 0.0 turns -0.0 into 0.0: the sign of a zero (a pot committed and fully released)
     # means nothing, and must not make equal results differ bit for bit between processes
     return {k: float(v) + 0.0 for k, v in out.items()}
 
 
-def awards(m: PolicyModel, instrument: str) -> int:
-    """Awards an instrument made that took effect: grants on started projects, prizes paid,
-    scaling grants paid (an award a buyer then declined never started anything)."""
-    led = m.ledger
-    return (sum(1 for p in m.projects for g in p.grants if g.instrument == instrument and g.awarded > 0)
-            + sum(1 for inst, _, _ in led.prizes if inst == instrument)
-            + sum(1 for inst, *_ in led.scaling if inst == instrument))
+def awards_made(m: PolicyModel) -> dict[str, int]:
+    """Awards each instrument made that took effect: grants on started projects, prizes
+    paid, scaling grants paid (an award a buyer then declined never started anything).
+    One pass over the projects for every instrument."""
+    led, made = m.ledger, {}
+    for p in m.projects:
+        for g in p.grants:
+            if g.awarded > 0:
+                made[g.instrument] = made.get(g.instrument, 0) + 1
+    for inst, *_ in (*led.prizes, *led.scaling):
+        made[inst] = made.get(inst, 0) + 1
+    return made
 
 
 def _adoptions_by_solution(adoptions) -> dict[int, list[int]]:

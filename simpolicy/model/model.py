@@ -262,7 +262,7 @@ class PolicyModel(mesa.Model):
             quality += 0.15  # joint market dialogue
         if d.prepared:
             quality += 0.1  # an idea competition explored the solutions first
-        if self.advised[need.buyer]:
+        if self.staff.advised[need.buyer]:  # (the same flags as a list: read per project)
             quality += 0.1  # process support from the competence centre
             centre = self.programme.centre
             quality += 0.05 * min(1.0, centre.legal_advice_hours / 20)
