@@ -306,7 +306,7 @@ class Diffusion:
             return
         sol_ids, when, pos, n = sol_ids[ok], when[ok], pos[ok], n[ok]
         rows = self._rows[self._start[sol_ids] + pos - when * n]
-        u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], when * MONTH_SHIFT + rows))
+        u = _adopt_draws(self._kadopt[sol_ids], when, rows)
         # by month, each solution's candidates in stream order (a stable sort on a small
         # integer type is a radix sort)
         after = when - month
@@ -330,7 +330,7 @@ class Diffusion:
         while True:  # blocks of jumps until the stream passes ``until`` (``_draw_jumps``)
             expect = (until - at - 1) * bound
             k = math.ceil(expect + 4 * math.sqrt(expect) + 4)
-            u = crn.to_uniform(crn.chain(self._kgap[s], np.arange(jump, jump + k)))
+            u = _gap_draws(self._kgap[s], np.arange(jump, jump + k))
             gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m)
             gap = np.minimum(gap, float(until) + 1.0).astype(np.int64)
             gap += 1
@@ -350,7 +350,7 @@ class Diffusion:
             return
         when = pos // n
         rows = self._rows[int(self._start[s]) + pos - when * n]
-        u = crn.to_uniform(crn.chain(self._kadopt[s], when * MONTH_SHIFT + rows))
+        u = _adopt_draws(self._kadopt[s], when, rows)
         counts = np.bincount(when - month, minlength=end - month)
         self._plans.append((month, end, [0, *counts.cumsum().tolist()],
                             np.full(len(pos), s, dtype=np.int64), rows, u))
@@ -386,7 +386,7 @@ class Diffusion:
             seg = live.repeat(k)
             first = k.cumsum() - k
             j = np.arange(len(seg)) - first.repeat(k) + self._jump[t].repeat(k)
-            u = crn.to_uniform(crn.chain(kgap[seg], j))
+            u = _gap_draws(kgap[seg], j)
             # log of a uniform kept above 0, over log(1 - bound) < 0 (bound in (0, 1])
             gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
             gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # no jump past the end
@@ -400,6 +400,18 @@ class Diffusion:
             self._at[t] = np.where(used > 0, pos[first + used - 1], self._at[t])
             live = live[used == k]  # every jump drawn was consumed: the stream goes on
         return np.concatenate(segs), np.concatenate(poss)
+
+
+def _gap_draws(keys, jumps: np.ndarray) -> np.ndarray:
+    """The draws of solutions' jumps along their candidate streams: jump j of a solution
+    is keyed (solution key of Purpose.DIFFUSION_GAP, j). Both planning paths read them here."""
+    return crn.to_uniform(crn.chain(keys, jumps))
+
+
+def _adopt_draws(keys, when: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each candidate's draw of whether it adopts, keyed (solution key of
+    Purpose.DIFFUSION_ADOPT, month, buyer). Both planning paths read them here."""
+    return crn.to_uniform(crn.chain(keys, when * MONTH_SHIFT + rows))
 
 
 def _price_pull(grant: np.ndarray, price: np.ndarray) -> np.ndarray:
