@@ -13,8 +13,6 @@ year is planned then, from its stream's start (its past skipped).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import rng as crn
@@ -48,9 +46,6 @@ class CandidateStreams:
         if len(todo) == 0:
             return
         end = min(self.model.months, (month // PLAN_MONTHS + 1) * PLAN_MONTHS)
-        if len(todo) == 1:  # most solutions that go live within a block go live alone
-            self._plan_one(int(todo[0]), month, end)
-            return
         seg, pos = self._draw_jumps(todo, end * self._n[todo])
         sol_ids = todo[seg]
         n = self._n[sol_ids]
@@ -60,7 +55,7 @@ class CandidateStreams:
             return
         sol_ids, when, pos, n = sol_ids[ok], when[ok], pos[ok], n[ok]
         rows = self._rows[self._start[sol_ids] + pos - when * n]
-        u = _adopt_draws(self._kadopt[sol_ids], when, rows)
+        u = crn.to_uniform(crn.chain(self._kadopt[sol_ids], when * MONTH_SHIFT + rows))
         # by month, each solution's candidates in stream order (a stable sort on a small
         # integer type is a radix sort)
         after = when - month
@@ -68,46 +63,6 @@ class CandidateStreams:
         counts = np.bincount(after, minlength=end - month)
         bounds = [0, *counts.cumsum().tolist()]
         self._plans.append((month, end, bounds, sol_ids[order], rows[order], u[order]))
-
-    def _plan_one(self, s: int, month: int, end: int) -> None:
-        """``_plan_live`` for one solution, in scalars where the general path keeps arrays
-        per solution: the same jumps, candidates and draws in the same order, with a third
-        of the array calls (a simulate makes about 200 such plans; array calls on a few
-        hundred numbers cost mostly their overhead).
-
-        One solution's positions rise with its jumps, so the candidates before this month
-        are a prefix and its candidates are already in month order.
-        """
-        n, bound, log1m = int(self._n[s]), float(self.bound[s]), self._log1m[s]
-        until, at, jump = end * n, int(self._at[s]), int(self._jump[s])
-        pieces = []
-        while True:  # blocks of jumps until the stream passes ``until`` (``_draw_jumps``)
-            expect = (until - at - 1) * bound
-            k = math.ceil(expect + 4 * math.sqrt(expect) + 4)
-            u = _gap_draws(self._kgap[s], np.arange(jump, jump + k))
-            gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m)
-            gap = np.minimum(gap, float(until) + 1.0).astype(np.int64)
-            gap += 1
-            pos = gap.cumsum()
-            pos += at
-            used = int(pos.searchsorted(until))  # the positions below ``until`` lead
-            pieces.append(pos[:used])
-            jump += used
-            if used:
-                at = int(pos[used - 1])
-            if used < k:
-                break
-        self._jump[s], self._at[s] = jump, at
-        pos = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
-        pos = pos[int(pos.searchsorted(month * n)):]  # its stream's past is skipped
-        if not len(pos):
-            return
-        when = pos // n
-        rows = self._rows[int(self._start[s]) + pos - when * n]
-        u = _adopt_draws(self._kadopt[s], when, rows)
-        counts = np.bincount(when - month, minlength=end - month)
-        self._plans.append((month, end, [0, *counts.cumsum().tolist()],
-                            np.full(len(pos), s, dtype=np.int64), rows, u))
 
     def _due(self, month: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """This month's planned candidates, plan by plan in the order the plans were made;
@@ -140,7 +95,7 @@ class CandidateStreams:
             seg = live.repeat(k)
             first = k.cumsum() - k
             j = np.arange(len(seg)) - first.repeat(k) + self._jump[t].repeat(k)
-            u = _gap_draws(kgap[seg], j)
+            u = crn.to_uniform(crn.chain(kgap[seg], j))
             # log of a uniform kept above 0, over log(1 - bound) < 0 (bound in (0, 1])
             gap = np.floor(np.log(np.maximum(u, 2.0 ** -60)) / log1m[seg])
             gap = np.minimum(gap, float(until.max()) + 1.0).astype(np.int64)  # no jump past the end
@@ -154,15 +109,3 @@ class CandidateStreams:
             self._at[t] = np.where(used > 0, pos[first + used - 1], self._at[t])
             live = live[used == k]  # every jump drawn was consumed: the stream goes on
         return np.concatenate(segs), np.concatenate(poss)
-
-
-def _gap_draws(keys, jumps: np.ndarray) -> np.ndarray:
-    """The draws of solutions' jumps along their candidate streams: jump j of a solution
-    is keyed (solution key of Purpose.DIFFUSION_GAP, j). Both planning paths read them here."""
-    return crn.to_uniform(crn.chain(keys, jumps))
-
-
-def _adopt_draws(keys, when: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Each candidate's draw of whether it adopts, keyed (solution key of
-    Purpose.DIFFUSION_ADOPT, month, buyer). Both planning paths read them here."""
-    return crn.to_uniform(crn.chain(keys, when * MONTH_SHIFT + rows))

@@ -108,7 +108,10 @@ class Diffusion(CandidateStreams):
 
     def add(self, sol: Solution) -> None:
         """Registers a solution that appears in the run (no buyer uses it yet)."""
-        n = self._append(sol)
+        n = len(self.solutions)
+        if n == self._capacity:
+            self._allocate(2 * n)  # the arrays double when full
+        self.solutions.append(sol)
         self.quality[n], self.unit_cost[n], self.theme[n] = sol.quality, sol.unit_cost, sol.theme
         self.challenge_of[n] = c = sol.challenge
         self._start[n], self._n[n] = self._chal_start[c], self._positions[c]
@@ -118,63 +121,25 @@ class Diffusion(CandidateStreams):
         self.bound[n] = bound
         # numpy's log1p, as the array path had it (math.log1p may differ in the last bit)
         self._log1m[n] = float(np.log1p(-bound)) if bound < 1 else -math.inf
-        self._keys(n, sol)
+        # the keys of its draws: its identity across runs (``Solution.key``)
+        self._kgap[n] = crn.key(self.model.seed, Purpose.DIFFUSION_GAP, sol.key)
+        self._kadopt[n] = crn.key(self.model.seed, Purpose.DIFFUSION_ADOPT, sol.key)
         self._at[n] = -1  # its candidate stream has not started
         self.go_live(n)
         if sol.adopters:
             self._used(sol)
 
     def add_stock(self, sols: list[Solution], users: np.ndarray, peers) -> None:
-        """Registers the solutions in use at the start at once, as ``add`` would one by one:
-        ``users`` marks (solution x buyer) who uses each (not counted as adoptions), with
-        ``peers``: those of them its challenge concerns, by type and by region
-        (``Draws.stock_peers``). Tens of solutions: one array write per field, not per
-        solution."""
-        if not sols:
-            return
+        """Registers the solutions in use at the start, each as ``add`` does: ``users`` marks
+        (solution x buyer) who uses each (not counted as adoptions), with ``peers``: those
+        of them its challenge concerns, by type and by region (``Draws.stock_peers``)."""
         first = len(self.solutions)
         for sol in sols:
-            self._append(sol)
+            self.add(sol)
         at = slice(first, len(self.solutions))
-        c = np.array([sol.challenge for sol in sols], dtype=np.int64)
-        quality = np.array([sol.quality for sol in sols], dtype=float)
-        self.quality[at] = quality
-        self.unit_cost[at] = [sol.unit_cost for sol in sols]
-        self.theme[at] = [sol.theme for sol in sols]
-        self.challenge_of[at] = c
-        self._start[at], self._n[at] = self._chal_start[c], self._positions[c]
-        self.rel[at], self._rel1[at] = self._rel_by_challenge[c], self._rel1_by_challenge[c]
-        self._rel_tot1[at] = self._rel_tot1_by_challenge[c]
         self._adopted[at] = users
         self.ad[at], self.rad[at] = peers
         self._ad_tot[at] = self.ad[at].sum(1)
-        bound = np.minimum(1.0, self._pull * quality)
-        self.bound[at] = bound
-        below = bound < 1
-        log1m = np.full(len(sols), -math.inf)
-        log1m[below] = np.log1p(-bound[below])
-        self._log1m[at] = log1m
-        for n, sol in enumerate(sols, first):
-            self._keys(n, sol)
-        self._at[at] = -1
-        for n, sol in enumerate(sols, first):
-            self.go_live(n)
-            if sol.adopters:
-                self._used(sol)
-
-    def _append(self, sol: Solution) -> int:
-        """A new solution's row (the arrays grow when full)."""
-        n = len(self.solutions)
-        if n == self._capacity:
-            self._allocate(2 * n)
-        self.solutions.append(sol)
-        return n
-
-    def _keys(self, n: int, sol: Solution) -> None:
-        """The keys of a solution's draws: its identity across runs (``Solution.key``)."""
-        seed = self.model.seed
-        self._kgap[n] = crn.key(seed, Purpose.DIFFUSION_GAP, sol.key)
-        self._kadopt[n] = crn.key(seed, Purpose.DIFFUSION_ADOPT, sol.key)
 
     def go_live(self, sol_id: int) -> None:
         """The solution spreads from this month on (its stream is planned at the next step)."""

@@ -57,12 +57,9 @@ class Ledger:
         self.n_started += 1
         funded = p.funded
         self.n_funded += funded
-        self.started_needs.add(p.need.id)
-        if not (p.members or funded or p.joint):  # the common case: one buyer on its own
-            self.innovating.add(p.need.buyer)
-            return
         buyers = [p.need.buyer, *(n.buyer for n in p.members)]
         self.innovating.update(buyers)
+        self.started_needs.add(p.need.id)
         self.started_needs.update(n.id for n in p.members)  # joint members' needs start too
         if funded or p.joint:
             self.in_scheme.update(buyers)  # buyers that decided to take part

@@ -31,14 +31,10 @@ def advance_due(model: PolicyModel) -> None:
         NEXT[p.phase](model, p)
 
 
-def lines_of(phase: str) -> tuple[str, ...]:
-    """The cost lines a phase pays: an external project office works during preparation."""
-    return ("preparation", "office") if phase == "preparation" else (phase,)
-
-
-# every phase's lines, made once (``enter`` runs for every phase of every project)
-LINES = {phase: lines_of(phase) for phase in ("preparation", "tender", "development", "overrun",
-                                              "purchase", "implementation")}
+# the cost lines each phase pays: its own, and an external project office works during
+# preparation
+LINES = {"preparation": ("preparation", "office"), **{phase: (phase,) for phase in (
+    "tender", "development", "overrun", "purchase", "implementation")}}
 
 
 def planned(p: Project, lines: tuple[str, ...]) -> float:
@@ -62,7 +58,7 @@ def enter(model: PolicyModel, p: Project, phase: str, months: int) -> bool:
     hard on annual budgets), and nothing of the phase is paid. Other phases are paid as
     they come (from next year's budget if this year's is spent, ``Buyers.new_year``).
     """
-    lines = LINES.get(phase) or lines_of(phase)
+    lines = LINES[phase]
     costs, grants, need = p.costs, p.grants, p.need
     cost = 0.0
     for line in lines:  # a loop, not sum() over a generator: this runs for every phase

@@ -90,14 +90,10 @@ class Money:
         """The buyer pays from this year's budget (a budgeted purchase may overdraw it)."""
         if amount <= 0:
             return
-        model = self.model
-        model.buyers.budget_left[row] -= amount
+        self.model.buyers.budget_left[row] -= amount
         self.buyer_spent += amount
-        # ``_record``, inlined: a run's most frequent payment
-        self._rows.append((model.month, "buyer", row, "project" if line in STAFF_LINES else "suppliers",
-                           project, amount, line, project))
-        totals = self.totals
-        totals["buyer"] = totals.get("buyer", 0.0) + amount
+        self._record("buyer", row, "project" if line in STAFF_LINES else "suppliers", project,
+                     amount, line, project)
 
     def background(self, row: int, amount: float, line: str, project: int) -> None:
         """Pools and foundations pay their part of the buyer's share."""

@@ -154,20 +154,15 @@ def keys(seed: int, purpose: Purpose, *ids) -> np.ndarray:
     """Keys of many events at once; each id may be a scalar or an array (broadcast).
 
     Leading scalar ids are chained in plain Python (``key``), the rest as arrays: the
-    same keys, without array overhead for what is one number. Called for every tender and
-    every year's firms, so the first array id is chained in place, with no checks a
-    Python key needs not.
+    same keys, without array overhead for what is one number.
     """
     n = 0
     while n < len(ids) and _scalar(ids[n]):
         n += 1
-    h = key(seed, purpose, *ids[:n])
-    if n == len(ids):
-        return np.asarray(np.uint64(h))
-    out = mix_array(_terms(ids[n], (h + 1) & MASK))
-    for i in ids[n + 1:]:
-        out = mix_array(_terms(i) + out)
-    return out
+    h: np.ndarray | int = key(seed, purpose, *ids[:n])
+    for i in ids[n:]:
+        h = chain(h, i)
+    return np.asarray(h, dtype=np.uint64)
 
 
 def to_uniform(h: np.ndarray) -> np.ndarray:
